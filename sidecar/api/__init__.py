@@ -1,0 +1,1 @@
+"""HTTP API: middlewares, request validation, handlers and the route table."""

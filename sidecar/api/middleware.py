@@ -1,0 +1,80 @@
+"""Middlewares: JSON errors (outermost), metrics, bearer-token auth."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+
+import asyncpg
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..db import DATABASE_ERRORS
+from ..keys import METRICS, TOKEN
+from .errors import HTTP_STATUS_CODES, ApiError
+from .routes import PUBLIC_PATHS
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as JSON; internals are logged, never sent."""
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return err.response()
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        code = HTTP_STATUS_CODES.get(err.status, "invalid_request")
+        message = err.reason if err.status != 413 else "request body is too large"
+        return ApiError(err.status, code, message).response()
+    except asyncpg.UniqueViolationError:
+        return ApiError(409, "conflict", "the same item already exists").response()
+    except asyncpg.exceptions.DataError as err:
+        # Values the validators let through but PostgreSQL refuses (e.g. out-of-range dates).
+        return ApiError(400, "invalid_request", f"value refused by the database: {err}").response()
+    except DATABASE_ERRORS as err:
+        _LOGGER.warning("Database unavailable for %s %s: %s", request.method, request.path, err)
+        return ApiError(
+            503,
+            "database_unavailable",
+            "the database is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        ).response()
+    except Exception:
+        _LOGGER.exception("Unhandled error for %s %s", request.method, request.path)
+        return ApiError(500, "internal_error", "internal error; see the sidecar log").response()
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    response = await handler(request)
+    route = request.match_info.route.resource
+    # The route template ("/memory/{memory_id}"), never the raw path: bounded label values.
+    template = route.canonical if route is not None else "unmatched"
+    metrics = request.app[METRICS]
+    metrics.requests.labels(request.method, template, str(response.status)).inc()
+    metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+    return response
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bearer token on everything but health, compared in constant time."""
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    expected = request.app[TOKEN].encode()
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": 'Bearer realm="ai-memory"'},
+        )
+    return await handler(request)

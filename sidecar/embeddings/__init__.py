@@ -1,0 +1,1 @@
+"""Embedding providers (Ollama, OpenAI-compatible) behind one interface, and their upkeep."""

@@ -1,0 +1,89 @@
+"""Hybrid search as one statement: vector and full-text legs fused by reciprocal rank fusion.
+
+Each leg takes its top `$2` candidates (HNSW cosine for vectors, `ts_rank_cd` for full text,
+pg_trgm `word_similarity` for the trigram leg used when no vector is available); the fused
+score of a row is the sum over legs of 1 / (60 + rank); `similarity` is the cosine similarity
+when the row came through the vector leg. The statements are built once at
+import from constant fragments: no request data is ever formatted into SQL.
+"""
+
+from __future__ import annotations
+
+RRF_K = 60
+# "lexical_trigram" is "lexical" where pg_trgm is installed (not in the embedded database).
+SEARCH_MODES = {
+    "hybrid": ("vector_leg", "fulltext_leg"),
+    "vector": ("vector_leg",),
+    "lexical": ("fulltext_leg",),
+    "lexical_trigram": ("fulltext_leg", "trigram_leg"),
+}
+
+# Parameter layout shared by every search statement:
+#   $1 query vector (NULL in lexical mode)   $2 candidates per leg   $3 result limit
+#   $4 query text                             $5… the table's own filters
+_VECTOR_LEG = """
+vector_leg AS (
+    SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank
+    FROM (
+        SELECT id, embedding <=> $1 AS distance FROM {table}
+        WHERE embedding IS NOT NULL AND {filters}
+        ORDER BY embedding <=> $1 LIMIT $2
+    ) nearest
+)"""
+_FULLTEXT_LEG = """
+fulltext_leg AS (
+    SELECT id, row_number() OVER (ORDER BY rank_score DESC, id DESC) AS rank
+    FROM (
+        SELECT id, ts_rank_cd(search_tsv, query) AS rank_score
+        FROM {table}, ai_memory_tsquery($4) AS query
+        WHERE search_tsv @@ query AND {filters}
+        ORDER BY rank_score DESC, id DESC LIMIT $2
+    ) matched
+)"""
+_TRIGRAM_LEG = """
+trigram_leg AS (
+    SELECT id, row_number() OVER (ORDER BY similarity DESC, id DESC) AS rank
+    FROM (
+        SELECT id, word_similarity($4, {text_column}) AS similarity FROM {table}
+        WHERE $4 <% {text_column} AND {filters}
+        ORDER BY similarity DESC, id DESC LIMIT $2
+    ) similar
+)"""
+
+
+def _fuse(legs: tuple[str, ...], with_vector: bool) -> str:
+    first, *rest = legs
+    id_expr = "coalesce(" + ", ".join(f"{leg}.id" for leg in legs) + ")" if rest else f"{first}.id"
+    score = " + ".join(f"coalesce(1::float8 / ({RRF_K} + {leg}.rank), 0)" for leg in legs)
+    joins = "".join(
+        f" FULL OUTER JOIN {leg} ON {leg}.id = coalesce("
+        + ", ".join(f"{prior}.id" for prior in legs[: index + 1])
+        + ")"
+        for index, leg in enumerate(rest)
+    )
+    similarity = "1 - vector_leg.distance" if with_vector else "NULL::float8"
+    return (
+        f"fused AS (SELECT {id_expr} AS id, {score} AS score, {similarity} AS similarity "
+        f"FROM {first}{joins})"
+    )
+
+
+def build_search(table: str, columns: str, filters: str, text_column: str, mode: str) -> str:
+    """The statement for one table and mode (see SEARCH_MODES)."""
+    legs = SEARCH_MODES[mode]
+    sources = {
+        "vector_leg": _VECTOR_LEG,
+        "fulltext_leg": _FULLTEXT_LEG,
+        "trigram_leg": _TRIGRAM_LEG,
+    }
+    ctes = ",".join(
+        sources[leg].format(table=table, filters=filters, text_column=text_column) for leg in legs
+    )
+    return (
+        # Declares the types of $1 and $4 for the modes whose legs do not use them.
+        f"WITH params AS (SELECT $1::vector AS query_vector, $4::text AS query_text),{ctes},\n"
+        f"{_fuse(legs, 'vector_leg' in legs)}\n"
+        f"SELECT {columns}, fused.score, fused.similarity FROM fused "
+        f"JOIN {table} t ON t.id = fused.id "
+        "ORDER BY fused.score DESC, t.id DESC LIMIT $3"
+    )
