@@ -86,7 +86,7 @@ CREATE TABLE knowledge (
     domain TEXT NOT NULL DEFAULT 'default',
     source TEXT,
     tags TEXT[] NOT NULL DEFAULT '{}',
-    importance REAL NOT NULL DEFAULT 0.5 CHECK (importance BETWEEN 0 AND 1),
+    importance DOUBLE PRECISION NOT NULL DEFAULT 0.5 CHECK (importance BETWEEN 0 AND 1),
     metadata JSONB NOT NULL DEFAULT '{}',
     scope TEXT NOT NULL DEFAULT 'household'
         CHECK (scope IN ('household', 'person', 'area', 'device')),

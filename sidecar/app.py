@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -38,6 +37,8 @@ from .store.stats import instance_id
 _LOGGER = logging.getLogger(__name__)
 
 DATABASE_WAIT_SECONDS = 60
+# A pass may be waiting on the embedding provider, whose calls time out on their own.
+BACKFILL_STOP_SECONDS = 15
 HAS_TRIGRAM = "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"
 
 
@@ -114,9 +115,11 @@ async def embeddings_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        app[BACKFILL_TASK].cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app[BACKFILL_TASK]
+        worker.stop()
+        try:
+            await asyncio.wait_for(app[BACKFILL_TASK], timeout=BACKFILL_STOP_SECONDS)
+        except TimeoutError:
+            _LOGGER.warning("Embedding backfill did not stop in time; cancelled")
 
 
 def create_app(settings: Settings, *, token: str) -> web.Application:

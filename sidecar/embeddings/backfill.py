@@ -52,6 +52,7 @@ class BackfillWorker:
         self._embedder = embedder
         self._interval = interval
         self._wake = asyncio.Event()
+        self._stopping = False
         self.backlog = 0
         self.last_error: str | None = None
 
@@ -110,9 +111,15 @@ class BackfillWorker:
             if len(rows) < BATCH_SIZE:
                 return done
 
+    def stop(self) -> None:
+        """Finish the current pass, then leave `run` (cancelling mid-query would leave an
+        asyncpg connection in an unusable state)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Loop until cancelled; never lets an error end the loop."""
-        while True:
+        """Loop until stopped; never lets an error end the loop."""
+        while not self._stopping:
             try:
                 await self.run_once()
                 self.last_error = None
@@ -121,6 +128,11 @@ class BackfillWorker:
             except (asyncpg.PostgresError, *DATABASE_ERRORS) as err:
                 self.last_error = str(err)
                 _LOGGER.warning("Embedding backfill failed, retrying later: %s", err)
+            except Exception as err:  # a bug must not stop vectors from ever being filled in
+                self.last_error = str(err)
+                _LOGGER.exception("Embedding backfill crashed, retrying later")
+            if self._stopping:
+                return
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)

@@ -46,16 +46,19 @@ WHERE domain = $1 AND scope = $2 AND scope_id = $3 AND content_hash = $4
 CREATE_INCOMING = """
 CREATE TEMP TABLE knowledge_incoming (
     ord INTEGER, content TEXT, content_hash BYTEA, embedding vector, domain TEXT, source TEXT,
-    tags TEXT[], importance REAL, metadata JSONB, scope TEXT, scope_id TEXT,
+    tags TEXT[], importance DOUBLE PRECISION, metadata JSONB, scope TEXT, scope_id TEXT,
     expires_at TIMESTAMPTZ
 ) ON COMMIT DROP
 """
-# Bulk add: COPY into a temp table, insert the first of each fact, report per input row.
+# Bulk add: COPY into a temp table, insert the first of each fact (in input order, so ids
+# follow it), report per input row.
 INSERT_INCOMING = f"""
 WITH inserted AS (
     INSERT INTO knowledge ({", ".join(_WRITABLE)})
-    SELECT DISTINCT ON (domain, scope, scope_id, content_hash) {", ".join(_WRITABLE)}
-    FROM knowledge_incoming ORDER BY domain, scope, scope_id, content_hash, ord
+    SELECT {", ".join(_WRITABLE)} FROM (
+        SELECT DISTINCT ON (domain, scope, scope_id, content_hash) *
+        FROM knowledge_incoming ORDER BY domain, scope, scope_id, content_hash, ord
+    ) first_of_each ORDER BY ord
     ON CONFLICT ON CONSTRAINT knowledge_unique_fact DO NOTHING
     RETURNING id, domain, scope, scope_id, content_hash
 )

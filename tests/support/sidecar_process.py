@@ -6,7 +6,9 @@
     sidecar.stop()             # SIGTERM, graceful;  sidecar.kill() is SIGKILL
     sidecar.start()            # again, on the same port and data
 
-Without `database_url` the sidecar starts its embedded PostgreSQL in `data_dir`. Unless `env`
+Without `database_url` the sidecar starts its embedded PostgreSQL in `data_dir`. As root,
+PostgreSQL runs as an unprivileged user that must be able to reach `data_dir`: pytest's
+`tmp_path` lives under a 0700 directory, so use `tempfile.mkdtemp()` for it instead. Unless `env`
 says otherwise, no embedding provider is used (EMBEDDING_PROVIDER=none).
 """
 

@@ -1,0 +1,188 @@
+"""Hybrid search: ranking, fallback when the provider is down, backfill, filters, filtered-k."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from sidecar.keys import EMBEDDER, POOL
+from sidecar.store import knowledge
+from tests.support.embedding_server import EmbeddingServer
+
+from .conftest import MakeClient, eventually
+
+HOUSE_FACTS = [
+    {"content": "The user prefers lights at 50% brightness in the evening", "tags": ["lighting"]},
+    {"content": "The garage door code is kept in the kitchen drawer", "domain": "house"},
+    {"content": "Anna waters the tomatoes every Sunday morning", "domain": "garden"},
+    {"content": "The heating should stay at 21 degrees during the day", "tags": ["climate"]},
+    {"content": "Bob is allergic to peanuts", "scope": "person", "scope_id": "bob"},
+]
+
+
+async def add_facts(client: TestClient) -> None:
+    response = await client.post("/memory/batch", json={"items": HOUSE_FACTS})
+    assert (await response.json())["created"] == len(HOUSE_FACTS)
+
+
+async def test_seed_search_example_finds_the_lighting_preference(client: TestClient) -> None:
+    await add_facts(client)
+    response = await client.get("/memory/search?query=lighting%20preferences&limit=5")
+    body = await response.json()
+    assert body["mode"] == "hybrid"
+    assert body["degraded"] is False
+    assert body["results"][0]["content"].startswith("The user prefers lights")
+    assert body["results"][0]["score"] > body["results"][1]["score"]
+    assert 0 < body["results"][0]["similarity"] <= 1
+
+
+async def test_search_falls_back_to_full_text_when_the_provider_is_down(
+    client: TestClient, embedding_server: EmbeddingServer
+) -> None:
+    await add_facts(client)
+    embedding_server.mode = "down"
+    body = await (await client.get("/memory/search", params={"query": "garage door"})).json()
+    assert body["mode"] == "lexical"
+    assert body["degraded"] is True
+    assert "unavailable" in body["reason"]
+    assert [r["content"] for r in body["results"]] == [
+        "The garage door code is kept in the kitchen drawer"
+    ]
+    assert body["results"][0]["similarity"] is None
+
+
+async def test_writes_succeed_while_the_provider_is_down_and_are_backfilled(
+    client: TestClient, embedding_server: EmbeddingServer
+) -> None:
+    embedding_server.mode = "down"
+    created = await client.post("/memory/add", json={"content": "The dog is walked at 7 am"})
+    assert created.status == 201
+    memory_id = (await created.json())["id"]
+    assert (await created.json())["embedding_status"] == "pending"
+    info = await (await client.get("/info")).json()
+    assert info["embeddings"]["available"] is False
+
+    embedding_server.mode = "ok"
+    # The worker's cooldown would wait 30 s; a write wakes it only when the provider is up,
+    # so nudge the embedder the way a probe after the cooldown would.
+    client.app[EMBEDDER].mark_up()
+
+    async def embedded() -> bool:
+        memory = await (await client.get(f"/memory/{memory_id}")).json()
+        return memory["embedding_status"] == "stored"
+
+    await eventually(embedded)
+    body = await (await client.get("/memory/search", params={"query": "walking the dog"})).json()
+    assert body["mode"] == "hybrid"
+    assert body["results"][0]["id"] == memory_id
+
+
+async def test_filters_by_domain_tags_scope_and_time(client: TestClient) -> None:
+    await add_facts(client)
+
+    async def contents(**params: str) -> list[str]:
+        body = await (
+            await client.get("/memory/search", params={"query": "the", "limit": "10", **params})
+        ).json()
+        return [r["content"] for r in body["results"]]
+
+    assert await contents(domain="garden") == ["Anna waters the tomatoes every Sunday morning"]
+    assert await contents(tags="climate") == ["The heating should stay at 21 degrees during the day"]
+    assert await contents(scope="person", scope_id="bob") == ["Bob is allergic to peanuts"]
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert await contents(since=future) == []
+    assert len(await contents(until=future)) == len(HOUSE_FACTS)
+
+
+async def test_min_similarity_drops_unrelated_vector_matches(client: TestClient) -> None:
+    await add_facts(client)
+    body = await (
+        await client.get(
+            "/memory/search", params={"query": "peanuts allergy", "min_similarity": "0.3"}
+        )
+    ).json()
+    assert [r["content"] for r in body["results"]] == ["Bob is allergic to peanuts"]
+
+
+async def test_search_with_a_client_vector_checks_its_dimension(client: TestClient) -> None:
+    await add_facts(client)
+    wrong = await client.post("/memory/search", json={"query": "x", "embedding": [0.1] * 12})
+    assert wrong.status == 400
+    assert "expected 384 dimensions" in (await wrong.json())["message"]
+
+
+DIMS = 32
+
+
+async def load_filtered_corpus(make_client: MakeClient) -> tuple[TestClient, list[float]]:
+    """4,000 memories, 5% of them (domain and scope_id "rare") matching the filters."""
+    client = await make_client(embedding_provider="none", embedding_dimensions=DIMS)
+    rng = random.Random(7)
+
+    def unit() -> list[float]:
+        vector = [rng.gauss(0, 1) for _ in range(DIMS)]
+        norm = sum(x * x for x in vector) ** 0.5
+        return [x / norm for x in vector]
+
+    for start in range(0, 4000, 1000):
+        items = [
+            {
+                "content": f"memory {i}",
+                "embedding": unit(),
+                "scope": "person",
+                **(
+                    {"domain": "rare", "scope_id": "rare"}
+                    if i % 20 == 0
+                    else {"domain": "common", "scope_id": "common"}
+                ),
+            }
+            for i in range(start, start + 1000)
+        ]
+        assert (await client.post("/memory/batch", json={"items": items})).status == 200
+    await client.app[POOL].execute("ANALYZE knowledge")
+    return client, unit()
+
+
+@pytest.mark.parametrize(
+    "filters", [{"domain": "rare"}, {"scope": "person", "scope_id": "rare"}]
+)
+async def test_filtered_vector_search_returns_k_rows(
+    make_client: MakeClient, filters: dict[str, str]
+) -> None:
+    client, query = await load_filtered_corpus(make_client)
+    response = await client.post(
+        "/memory/search",
+        json={"query": "memory", "embedding": query, "mode": "vector", "limit": 10, **filters},
+    )
+    results = (await response.json())["results"]
+    assert len(results) == 10
+    assert {(r["domain"], r["scope_id"]) for r in results} == {("rare", "rare")}
+    similarities = [r["similarity"] for r in results]
+    assert similarities == sorted(similarities, reverse=True)
+
+
+async def test_hnsw_plan_returns_k_filtered_rows_only_with_iterative_scans(
+    make_client: MakeClient,
+) -> None:
+    """Force the plan a 100k-row table gets (HNSW, then the filter): with the pool's
+    iterative scan the filtered search still returns 10 rows; without it, far fewer."""
+    client, query = await load_filtered_corpus(make_client)
+    filters = knowledge.SearchFilters(scope="person", scope_id="rare")
+    params = (query, 40, 10, "", *filters.params())
+    async with client.app[POOL].acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + knowledge.SEARCH["vector"], *params))
+        assert "knowledge_embedding_hnsw" in plan, plan
+        assert len(await conn.fetch(knowledge.SEARCH["vector"], *params)) == 10
+        await conn.execute("SET LOCAL hnsw.iterative_scan = off")
+        assert len(await conn.fetch(knowledge.SEARCH["vector"], *params)) < 10
+
+
+async def test_every_pooled_connection_uses_iterative_hnsw_scans(client: TestClient) -> None:
+    async with client.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SHOW hnsw.iterative_scan") == "relaxed_order"
+        assert await conn.fetchval("SHOW hnsw.ef_search") == "100"
