@@ -18,35 +18,45 @@ from .routes import PUBLIC_PATHS
 _LOGGER = logging.getLogger(__name__)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as JSON; internals are logged, never sent."""
-    try:
-        return await handler(request)
-    except ApiError as err:
-        return err.response()
-    except web.HTTPException as err:
-        if err.status < 400:
-            raise
+def error_for(err: Exception) -> ApiError | None:
+    """The JSON answer for an exception a handler let through; None for a bug (500)."""
+    if isinstance(err, ApiError):
+        return err
+    if isinstance(err, web.HTTPException):
         code = HTTP_STATUS_CODES.get(err.status, "invalid_request")
         message = err.reason if err.status != 413 else "request body is too large"
-        return ApiError(err.status, code, message).response()
-    except asyncpg.UniqueViolationError:
-        return ApiError(409, "conflict", "the same item already exists").response()
-    except asyncpg.exceptions.DataError as err:
-        # Values the validators let through but PostgreSQL refuses (e.g. out-of-range dates).
-        return ApiError(400, "invalid_request", f"value refused by the database: {err}").response()
-    except DATABASE_ERRORS as err:
-        _LOGGER.warning("Database unavailable for %s %s: %s", request.method, request.path, err)
+        return ApiError(err.status, code, message)
+    if isinstance(err, asyncpg.UniqueViolationError):
+        return ApiError(409, "conflict", "the same item already exists")
+    if isinstance(err, asyncpg.IntegrityConstraintViolationError | asyncpg.DataError):
+        # Validators should have caught it; the database is the last line of defence.
+        return ApiError(400, "invalid_request", f"value refused by the database: {err}")
+    if isinstance(err, DATABASE_ERRORS):
         return ApiError(
             503,
             "database_unavailable",
             "the database is unavailable; retry shortly",
             headers={"Retry-After": "5"},
-        ).response()
-    except Exception:
-        _LOGGER.exception("Unhandled error for %s %s", request.method, request.path)
-        return ApiError(500, "internal_error", "internal error; see the sidecar log").response()
+        )
+    return None
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as JSON; internals are logged, never sent."""
+    try:
+        return await handler(request)
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        return error_for(err).response()  # type: ignore[union-attr]
+    except Exception as err:
+        if (answer := error_for(err)) is None:
+            _LOGGER.exception("Unhandled error for %s %s", request.method, request.path)
+            answer = ApiError(500, "internal_error", "internal error; see the sidecar log")
+        elif answer.status == 503:
+            _LOGGER.warning("Database unavailable for %s %s: %s", request.method, request.path, err)
+        return answer.response()
 
 
 @web.middleware

@@ -163,7 +163,7 @@ async def table_counts(client: TestClient) -> dict[str, int]:
     conn = await asyncpg.connect(client.app[SETTINGS].database_url)
     try:
         return {
-            table: await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608 - constants
+            table: await conn.fetchval(f"SELECT count(*) FROM {table}")
             for table in (
                 "knowledge", "conversations", "preferences", "response_cache",
                 "training_data", "feedback",

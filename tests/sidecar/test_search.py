@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 

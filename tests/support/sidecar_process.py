@@ -83,7 +83,7 @@ class SidecarProcess:
         log = self.log_path.open("a")
         offset = log.tell()
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            self.process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=self._environment(), text=True,
                 stdout=log, stderr=subprocess.STDOUT,
             )

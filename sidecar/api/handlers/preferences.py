@@ -11,10 +11,17 @@ from ..errors import not_found
 from ..responses import json_response, rows
 from ..validation import integer, json_value, key, name, read_json, validate, validate_query
 
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise vol.Invalid("must not be null; delete the preference instead")
+    return json_value(value)
+
+
 SET_SCHEMA = vol.Schema(
     {
         vol.Required("key"): key,
-        vol.Required("value"): json_value,
+        vol.Required("value"): _not_null,
         vol.Optional("category"): vol.Any(None, name),
     }
 )

@@ -1,0 +1,93 @@
+"""Response cache (exact): normalised matching, isolation, TTL, size bound, stats, clear."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from .conftest import MakeClient
+
+
+async def store(client: TestClient, query: str, response: str, **fields: Any) -> dict[str, Any]:
+    answer = await client.post("/cache/store", json={"query": query, "response": response, **fields})
+    assert answer.status == 201, await answer.text()
+    return await answer.json()
+
+
+async def lookup(client: TestClient, query: str, **fields: Any) -> dict[str, Any]:
+    return await (await client.post("/cache/lookup", json={"query": query, **fields})).json()
+
+
+async def test_exact_hit_ignores_case_spacing_and_punctuation(client: TestClient) -> None:
+    await store(client, "What time is it?", "It is noon", language="en")
+    hit = await lookup(client, "  what TIME is it ", language="en")
+    assert hit["hit"] is True
+    assert hit["match"] == "exact"
+    assert hit["entry"]["response"] == "It is noon"
+    assert hit["entry"]["hit_count"] == 1
+    assert (await lookup(client, "what time is it now", language="en"))["hit"] is False
+
+
+async def test_entries_never_cross_languages_or_scopes(client: TestClient) -> None:
+    await store(client, "good morning", "Good morning!", language="en", scope="household")
+    assert (await lookup(client, "good morning", language="pl", scope="household"))["hit"] is False
+    assert (await lookup(client, "good morning", language="en", scope="area:bedroom"))["hit"] is False
+    assert (await lookup(client, "good morning", language="EN", scope="household"))["hit"] is True
+
+
+async def test_plans_keep_their_kind_and_metadata(client: TestClient) -> None:
+    plan = {"tool_calls": [{"name": "HassTurnOn", "args": {"name": "kitchen light"}}]}
+    await store(client, "turn on the kitchen light", "Turned on", kind="plan", metadata=plan)
+    entry = (await lookup(client, "turn on the kitchen light"))["entry"]
+    assert entry["kind"] == "plan"
+    assert entry["metadata"] == plan
+
+
+async def test_entries_expire_after_their_ttl(client: TestClient) -> None:
+    await store(client, "tell me a joke", "Why did the light turn off?", ttl_seconds=1)
+    assert (await lookup(client, "tell me a joke"))["hit"] is True
+    await asyncio.sleep(1.1)
+    assert (await lookup(client, "tell me a joke"))["hit"] is False
+    stats = await (await client.get("/cache/stats")).json()
+    assert stats["entries"] == 0
+    assert stats["expired"] == 1
+    cleared = await (await client.delete("/cache/clear")).json()
+    assert cleared == {"deleted": 1, "cleared": "expired"}
+    assert (await (await client.get("/cache/stats")).json())["expired"] == 0
+
+
+async def test_size_bound_evicts_the_least_recently_used(make_client: MakeClient) -> None:
+    client = await make_client(cache_max_entries=3)
+    for question in ("one", "two", "three"):
+        await store(client, question, question.upper())
+    await lookup(client, "one")  # "two" is now the least recently used
+    await store(client, "four", "FOUR")
+    assert [(await lookup(client, q))["hit"] for q in ("one", "two", "three", "four")] == [
+        True, False, True, True,
+    ]
+    assert (await (await client.get("/cache/stats")).json())["entries"] == 3
+
+
+async def test_stats_count_hits_and_misses_and_clear_all_empties(client: TestClient) -> None:
+    await store(client, "hello", "Hi")
+    for query in ("hello", "hello", "bye"):
+        await lookup(client, query)
+    stats = await (await client.get("/cache/stats")).json()
+    assert (stats["hits"], stats["misses"], stats["entries"]) == (2, 1, 1)
+    assert stats["hit_rate"] == round(2 / 3, 4)
+    assert stats["max_entries"] == 1000
+    assert stats["ttl_seconds"] == 3600
+    cleared = await (await client.delete("/cache/clear", params={"all": "true"})).json()
+    assert cleared == {"deleted": 1, "cleared": "all"}
+    assert (await lookup(client, "hello"))["hit"] is False
+
+
+async def test_storing_again_replaces_the_answer(client: TestClient) -> None:
+    await store(client, "who are you", "I am your assistant")
+    await lookup(client, "who are you")
+    await store(client, "who are you", "I am AI Memory")
+    entry = (await lookup(client, "who are you"))["entry"]
+    assert entry["response"] == "I am AI Memory"
+    assert entry["hit_count"] == 1
