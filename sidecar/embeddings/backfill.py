@@ -7,6 +7,7 @@ and embeds pending rows in batches until none are left or the provider fails aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import asyncpg
@@ -21,7 +22,9 @@ _LOGGER = logging.getLogger(__name__)
 BATCH_SIZE = 64
 # The text that represents each row; UPDATE only if that text is unchanged since it was read.
 SELECT_PENDING = {
-    "knowledge": "SELECT id, content AS text FROM knowledge WHERE embedding IS NULL ORDER BY id LIMIT $1",
+    "knowledge": (
+        "SELECT id, content AS text FROM knowledge WHERE embedding IS NULL ORDER BY id LIMIT $1"
+    ),
     "conversations": (
         "SELECT id, content || coalesce(E'\\n' || response, '') AS text FROM conversations "
         "WHERE embedding IS NULL ORDER BY id LIMIT $1"
@@ -37,7 +40,9 @@ UPDATE_VECTOR = {
         "UPDATE conversations SET embedding = $2 WHERE id = $1 "
         "AND content || coalesce(E'\\n' || response, '') = $3"
     ),
-    "response_cache": "UPDATE response_cache SET embedding = $2 WHERE id = $1 AND normalized_text = $3",
+    "response_cache": (
+        "UPDATE response_cache SET embedding = $2 WHERE id = $1 AND normalized_text = $3"
+    ),
 }
 COUNT_PENDING = "SELECT " + " + ".join(
     f"(SELECT count(*) FROM {table} WHERE embedding IS NULL)" for table in EMBEDDED_TABLES
@@ -134,7 +139,5 @@ class BackfillWorker:
             if self._stopping:
                 return
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass

@@ -148,13 +148,13 @@ async def client(make_client: MakeClient) -> TestClient:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 10.0, interval: float = 0.05
+    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.05
 ) -> None:
     """Wait until `check()` is true (background work such as the embedding backfill)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(interval)
 
 
@@ -165,8 +165,12 @@ async def table_counts(client: TestClient) -> dict[str, int]:
         return {
             table: await conn.fetchval(f"SELECT count(*) FROM {table}")
             for table in (
-                "knowledge", "conversations", "preferences", "response_cache",
-                "training_data", "feedback",
+                "knowledge",
+                "conversations",
+                "preferences",
+                "response_cache",
+                "training_data",
+                "feedback",
             )
         }
     finally:

@@ -11,7 +11,9 @@ from .conftest import MakeClient
 
 
 async def store(client: TestClient, query: str, response: str, **fields: Any) -> dict[str, Any]:
-    answer = await client.post("/cache/store", json={"query": query, "response": response, **fields})
+    answer = await client.post(
+        "/cache/store", json={"query": query, "response": response, **fields}
+    )
     assert answer.status == 201, await answer.text()
     return await answer.json()
 
@@ -33,7 +35,9 @@ async def test_exact_hit_ignores_case_spacing_and_punctuation(client: TestClient
 async def test_entries_never_cross_languages_or_scopes(client: TestClient) -> None:
     await store(client, "good morning", "Good morning!", language="en", scope="household")
     assert (await lookup(client, "good morning", language="pl", scope="household"))["hit"] is False
-    assert (await lookup(client, "good morning", language="en", scope="area:bedroom"))["hit"] is False
+    assert (await lookup(client, "good morning", language="en", scope="area:bedroom"))[
+        "hit"
+    ] is False
     assert (await lookup(client, "good morning", language="EN", scope="household"))["hit"] is True
 
 
@@ -65,7 +69,10 @@ async def test_size_bound_evicts_the_least_recently_used(make_client: MakeClient
     await lookup(client, "one")  # "two" is now the least recently used
     await store(client, "four", "FOUR")
     assert [(await lookup(client, q))["hit"] for q in ("one", "two", "three", "four")] == [
-        True, False, True, True,
+        True,
+        False,
+        True,
+        True,
     ]
     assert (await (await client.get("/cache/stats")).json())["entries"] == 3
 

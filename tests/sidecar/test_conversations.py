@@ -81,13 +81,19 @@ async def test_history_is_oldest_first_and_limited_to_the_latest(client: TestCli
     await ingest(
         client,
         *[
-            turn(f"t{i}", content=f"request {i}", created_at=(start + timedelta(minutes=i)).isoformat())
+            turn(
+                f"t{i}",
+                content=f"request {i}",
+                created_at=(start + timedelta(minutes=i)).isoformat(),
+            )
             for i in range(5)
         ],
         turn("other", conversation_id="conv-2", device_id="phone"),
     )
     history = await (
-        await client.get("/conversations/history", params={"conversation_id": "conv-1", "limit": "3"})
+        await client.get(
+            "/conversations/history", params={"conversation_id": "conv-1", "limit": "3"}
+        )
     ).json()
     assert [t["content"] for t in history["turns"]] == ["request 2", "request 3", "request 4"]
     by_device = await (
@@ -101,8 +107,12 @@ async def test_history_is_oldest_first_and_limited_to_the_latest(client: TestCli
 async def test_search_finds_past_turns_by_meaning_and_words(client: TestClient) -> None:
     await ingest(
         client,
-        turn("t1", content="what's the weather tomorrow", response="Sunny, 24 degrees",
-             response_type="query_answer"),
+        turn(
+            "t1",
+            content="what's the weather tomorrow",
+            response="Sunny, 24 degrees",
+            response_type="query_answer",
+        ),
         turn("t2", content="turn off the garage light", response="Done"),
         turn("t3", content="add milk to the shopping list", response="Added milk", language="pl"),
     )
@@ -120,7 +130,9 @@ async def test_search_finds_past_turns_by_meaning_and_words(client: TestClient) 
     assert [r["turn_id"] for r in polish["results"]] == ["t3"]
 
 
-async def test_answered_turns_become_training_examples_typed_by_response(client: TestClient) -> None:
+async def test_answered_turns_become_training_examples_typed_by_response(
+    client: TestClient,
+) -> None:
     await ingest(
         client,
         turn("cmd"),
@@ -133,6 +145,8 @@ async def test_answered_turns_become_training_examples_typed_by_response(client:
     lines = (await export.text()).splitlines()
     import json
 
-    types = {json.loads(line)["metadata"]["turn_id"]: json.loads(line)["metadata"]["interaction_type"]
-             for line in lines}
+    types = {
+        json.loads(line)["metadata"]["turn_id"]: json.loads(line)["metadata"]["interaction_type"]
+        for line in lines
+    }
     assert types == {"cmd": "command", "question": "question", "chat": "conversation"}

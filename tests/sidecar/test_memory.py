@@ -37,7 +37,10 @@ async def test_re_adding_the_same_fact_is_a_no_op_returning_the_existing_id(
     # Same fact, different case and spacing: still the same fact.
     again = await client.post(
         "/memory/add",
-        json={**SEED_MEMORY, "content": "  the user prefers LIGHTS at 50%  brightness in the evening"},
+        json={
+            **SEED_MEMORY,
+            "content": "  the user prefers LIGHTS at 50%  brightness in the evening",
+        },
     )
     assert again.status == 200
     body = await again.json()
@@ -157,7 +160,9 @@ async def test_list_pages_newest_first(client: TestClient) -> None:
 
 async def test_expired_memories_disappear_and_can_be_added_again(client: TestClient) -> None:
     created = await (
-        await client.post("/memory/add", json={"content": "Guests stay until Sunday", "ttl_seconds": 1})
+        await client.post(
+            "/memory/add", json={"content": "Guests stay until Sunday", "ttl_seconds": 1}
+        )
     ).json()
     assert created["created"] is True
     await asyncio.sleep(1.1)
@@ -165,7 +170,9 @@ async def test_expired_memories_disappear_and_can_be_added_again(client: TestCli
     assert listed["memories"] == []
     search = await (await client.get("/memory/search", params={"query": "guests"})).json()
     assert search["results"] == []
-    revived = await (await client.post("/memory/add", json={"content": "Guests stay until Sunday"})).json()
+    revived = await (
+        await client.post("/memory/add", json={"content": "Guests stay until Sunday"})
+    ).json()
     assert revived["id"] == created["id"]
     listed = await (await client.get("/memory/list")).json()
     assert [m["id"] for m in listed["memories"]] == [created["id"]]

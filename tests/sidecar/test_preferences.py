@@ -15,7 +15,9 @@ async def test_seed_set_and_get_example(client: TestClient) -> None:
     response = await client.post("/preferences/set", json=SEED_ALIAS)
     assert response.status == 200
     assert (await response.json())["created"] is True
-    got = await (await client.get("/preferences/get", params={"key": "entity_alias.my_office"})).json()
+    got = await (
+        await client.get("/preferences/get", params={"key": "entity_alias.my_office"})
+    ).json()
     assert got["value"] == {"entity_id": "light.office_main"}
     assert got["category"] == "aliases"
 
@@ -47,14 +49,19 @@ async def test_list_by_category_and_prefix_then_delete(client: TestClient) -> No
     await client.post("/preferences/set", json=SEED_ALIAS)
     await client.post(
         "/preferences/set",
-        json={"key": "entity_alias.lampka", "value": {"entity_id": "light.bed"}, "category": "aliases"},
+        json={
+            "key": "entity_alias.lampka",
+            "value": {"entity_id": "light.bed"},
+            "category": "aliases",
+        },
     )
     await client.post(
         "/preferences/set", json={"key": "user.wake_time", "value": {"time": "07:00"}}
     )
     aliases = await (await client.get("/preferences/list", params={"category": "aliases"})).json()
     assert [p["key"] for p in aliases["preferences"]] == [
-        "entity_alias.lampka", "entity_alias.my_office",
+        "entity_alias.lampka",
+        "entity_alias.my_office",
     ]
     users = await (await client.get("/preferences/list", params={"prefix": "user."})).json()
     assert [p["key"] for p in users["preferences"]] == ["user.wake_time"]

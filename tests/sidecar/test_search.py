@@ -90,7 +90,9 @@ async def test_filters_by_domain_tags_scope_and_time(client: TestClient) -> None
         return [r["content"] for r in body["results"]]
 
     assert await contents(domain="garden") == ["Anna waters the tomatoes every Sunday morning"]
-    assert await contents(tags="climate") == ["The heating should stay at 21 degrees during the day"]
+    assert await contents(tags="climate") == [
+        "The heating should stay at 21 degrees during the day"
+    ]
     assert await contents(scope="person", scope_id="bob") == ["Bob is allergic to peanuts"]
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert await contents(since=future) == []
@@ -146,9 +148,7 @@ async def load_filtered_corpus(make_client: MakeClient) -> tuple[TestClient, lis
     return client, unit()
 
 
-@pytest.mark.parametrize(
-    "filters", [{"domain": "rare"}, {"scope": "person", "scope_id": "rare"}]
-)
+@pytest.mark.parametrize("filters", [{"domain": "rare"}, {"scope": "person", "scope_id": "rare"}])
 async def test_filtered_vector_search_returns_k_rows(
     make_client: MakeClient, filters: dict[str, str]
 ) -> None:
@@ -174,7 +174,9 @@ async def test_hnsw_plan_returns_k_filtered_rows_only_with_iterative_scans(
     params = (query, 40, 10, "", *filters.params())
     async with client.app[POOL].acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + knowledge.SEARCH["vector"], *params))
+        plan = "\n".join(
+            r[0] for r in await conn.fetch("EXPLAIN " + knowledge.SEARCH["vector"], *params)
+        )
         assert "knowledge_embedding_hnsw" in plan, plan
         assert len(await conn.fetch(knowledge.SEARCH["vector"], *params)) == 10
         await conn.execute("SET LOCAL hnsw.iterative_scan = off")

@@ -44,7 +44,10 @@ async def test_stats_count_everything(client: TestClient) -> None:
 async def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     await client.get("/memory/12345")
     text = await (await client.get("/metrics")).text()
-    assert 'ai_memory_http_requests_total{method="GET",route="/memory/{memory_id}",status="404"} 1.0' in text
+    assert (
+        'ai_memory_http_requests_total{method="GET",route="/memory/{memory_id}",status="404"} 1.0'
+        in text
+    )
     assert "ai_memory_embedding_available 1.0" in text
     assert "test-token" not in text
 

@@ -21,7 +21,11 @@ async def export(client: TestClient, **params: str) -> list[dict[str, Any]]:
 async def test_seed_feedback_example_waits_for_its_turn(client: TestClient) -> None:
     response = await client.post(
         "/training/feedback",
-        json={"interaction_id": "conv_123", "score": 5, "comment": "Correctly turned on all lights"},
+        json={
+            "interaction_id": "conv_123",
+            "score": 5,
+            "comment": "Correctly turned on all lights",
+        },
     )
     assert response.status == 201
     body = await response.json()
@@ -43,8 +47,11 @@ async def test_latest_feedback_wins_and_matches_known_turns(client: TestClient) 
 
 
 async def test_export_is_chat_messages_jsonl_and_marks_what_it_exported(client: TestClient) -> None:
-    await ingest(client, turn("t1"), turn("t2", content="what time is it", response="Noon",
-                                          response_type="query_answer"))
+    await ingest(
+        client,
+        turn("t1"),
+        turn("t2", content="what time is it", response="Noon", response_type="query_answer"),
+    )
     examples = await export(client)
     assert [e["messages"] for e in examples] == [
         [
@@ -74,7 +81,9 @@ async def test_export_filters_by_score_language_time_and_limit(client: TestClien
         turn("old", created_at=old),
     )
     for interaction_id, score in (("en-good", 5), ("en-bad", 1), ("pl-good", 4), ("old", 5)):
-        await client.post("/training/feedback", json={"interaction_id": interaction_id, "score": score})
+        await client.post(
+            "/training/feedback", json={"interaction_id": interaction_id, "score": score}
+        )
 
     def ids(examples: list[dict[str, Any]]) -> list[str]:
         return [e["metadata"]["turn_id"] for e in examples]

@@ -1,0 +1,58 @@
+"""Poll the sidecar's counters and track how long it has been unreachable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import AiMemoryAuthError, AiMemoryClient, AiMemoryError
+from .api_types import Stats
+from .const import DOMAIN, LOGGER, UPDATE_INTERVAL
+from .data import AiMemoryConfigEntry
+from .issues import async_check_unreachable_issue, async_clear_unreachable_issue
+
+
+class AiMemoryCoordinator(DataUpdateCoordinator[Stats]):
+    """Fetch GET /stats for the sensors; its success doubles as the health signal."""
+
+    config_entry: AiMemoryConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: AiMemoryConfigEntry, client: AiMemoryClient
+    ) -> None:
+        """Initialize the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=UPDATE_INTERVAL,
+        )
+        self.client = client
+        self.unreachable_since: datetime | None = None
+
+    async def _async_update_data(self) -> Stats:
+        """Fetch the counters, raising translated errors."""
+        try:
+            stats = await self.client.async_get_stats()
+        except AiMemoryAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="authentication_error"
+            ) from err
+        except AiMemoryError as err:
+            if self.unreachable_since is None:
+                self.unreachable_since = dt_util.utcnow()
+            async_check_unreachable_issue(self.hass, self.config_entry, self.unreachable_since)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        if self.unreachable_since is not None:
+            self.unreachable_since = None
+            async_clear_unreachable_issue(self.hass, self.config_entry)
+        return stats

@@ -1,0 +1,29 @@
+"""Runtime data of an AI Memory config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+if TYPE_CHECKING:
+    from .api import AiMemoryClient
+    from .api_types import Info
+    from .coordinator import AiMemoryCoordinator
+    from .outbox import Outbox
+
+
+@dataclass(kw_only=True)
+class AiMemoryData:
+    """Objects shared by the platforms, services and the agent of one entry."""
+
+    client: AiMemoryClient
+    coordinator: AiMemoryCoordinator
+    outbox: Outbox
+    # None when the sidecar was unreachable at start-up; Assist still works then.
+    info: Info | None
+    llm_api_id: str | None = None
+
+
+type AiMemoryConfigEntry = ConfigEntry[AiMemoryData]

@@ -1,0 +1,220 @@
+"""End to end: HA + the AI Memory integration + a real sidecar process (PostgreSQL).
+
+Nothing of ours is mocked: the agent, outbox, aliases and services run against
+`python -m sidecar` on loopback, and results are read back over its HTTP API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import conversation
+from homeassistant.const import CONF_TOKEN, CONF_URL, STATE_OFF, STATE_ON
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import intent
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from tests.support.sidecar_process import SidecarProcess
+
+from .helpers import async_setup_light
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+@pytest.fixture(scope="session")
+def sidecar_process() -> Iterator[SidecarProcess]:
+    """One real sidecar (embedded PostgreSQL) for the whole session.
+
+    Not under pytest's tmp dir: that is private to root (0700) and the embedded
+    PostgreSQL runs as its own unprivileged user, which must reach the data dir.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-e2e-"))
+    data_dir.chmod(0o755)
+    process = SidecarProcess(data_dir, env={"EMBEDDING_PROVIDER": "none"})
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+        _stop_embedded_postgres(data_dir / "pgdata")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _stop_embedded_postgres(pgdata: Path) -> None:
+    """Stop the embedded PostgreSQL the sidecar left behind.
+
+    After the SIGKILL scenario the restarted sidecar reuses the server it did not
+    start, and so does not stop it on exit; without this, each run leaks one.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    # SIGINT is PostgreSQL's "fast" shutdown (pg_ctl refuses to run as root).
+    with suppress(ProcessLookupError, ValueError):
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)  # raises ProcessLookupError once it is gone
+            time.sleep(0.1)
+
+
+@pytest.fixture
+async def e2e_entry(
+    hass: HomeAssistant, sidecar_process: SidecarProcess
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration configured against the real sidecar."""
+    info = await _get(hass, sidecar_process, "/info")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="AI Memory (e2e)",
+        unique_id=info["instance_id"],
+        data={CONF_URL: sidecar_process.url, CONF_TOKEN: sidecar_process.token},
+        options=dict(DEFAULT_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _get(hass: HomeAssistant, process: SidecarProcess, path: str, **params: str) -> Any:
+    """Read from the sidecar directly (independent of the integration's client)."""
+    session = async_get_clientsession(hass)
+    async with session.get(
+        f"{process.url}{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {process.token}"},
+    ) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def _ask(
+    hass: HomeAssistant, text: str, agent_id: str = "conversation.ai_memory", **kwargs: Any
+) -> conversation.ConversationResult:
+    result = await conversation.async_converse(
+        hass=hass, text=text, conversation_id=None, context=Context(), agent_id=agent_id, **kwargs
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result
+
+
+def _satellite(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """A voice satellite device standing in the kitchen; returns its device id."""
+    area = ar.async_get(hass).async_get_or_create("Kitchen")
+    registry = dr.async_get(hass)
+    device = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("e2e", uuid.uuid4().hex)}, name="Satellite"
+    )
+    registry.async_update_device(device.id, area_id=area.id)
+    return device.id
+
+
+async def test_turn_is_answered_and_stored_in_postgres(
+    hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess
+) -> None:
+    """(a) The AI Memory agent turns the light on; the turn lands in the sidecar."""
+    light = await async_setup_light(hass)
+    device_id = _satellite(hass, e2e_entry)
+
+    result = await _ask(hass, "turn on the kitchen light", device_id=device_id, language="en")
+
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(light).state == STATE_ON
+    turns = (await _get(hass, sidecar_process, "/conversations/history", device_id=device_id))[
+        "turns"
+    ]
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn["content"] == "turn on the kitchen light"
+    assert turn["device_id"] == device_id
+    assert turn["language"] == "en"
+    assert turn["area_id"] == "kitchen"
+    assert turn["conversation_id"] == result.conversation_id
+    assert turn["response_type"] == "action_done"
+    assert turn["response"] == result.response.speech["plain"]["speech"]
+    assert e2e_entry.runtime_data.outbox.pending == 0
+
+
+async def test_alias_set_by_service_is_understood_by_home_assistant(
+    hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess
+) -> None:
+    """(b) set_alias teaches HA's own agent a new name for the light."""
+    light = await async_setup_light(hass)
+    alias = f"moon lamp {uuid.uuid4().hex[:6]}"
+    before = await _ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
+    assert before.response.response_type is intent.IntentResponseType.ERROR
+    assert hass.states.get(light).state == STATE_OFF
+
+    await hass.services.async_call(
+        DOMAIN, "set_alias", {"alias": alias, "entity_id": light}, blocking=True
+    )
+    result = await _ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
+
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(light).state == STATE_ON
+    stored = await _get(hass, sidecar_process, "/preferences/get", key=f"entity_alias.{alias}")
+    assert stored["value"]["entity_id"] == light
+    assert stored["category"] == "aliases"
+
+
+@pytest.mark.parametrize("outage", ["stop", "kill"])
+async def test_outage_turns_are_answered_queued_and_delivered_once(
+    hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess, outage: str
+) -> None:
+    """(c) Sidecar stopped or killed: Assist still answers; on return every turn arrives once."""
+    light = await async_setup_light(hass)
+    device_id = _satellite(hass, e2e_entry)
+    recorded = async_capture_events(hass, "ai_memory_turn_recorded")
+    outbox = e2e_entry.runtime_data.outbox
+    url = sidecar_process.url
+
+    getattr(sidecar_process, outage)()
+    try:
+        for text, state in (
+            ("turn on the kitchen light", STATE_ON),
+            ("turn off the kitchen light", STATE_OFF),
+            ("turn on the kitchen light", STATE_ON),
+        ):
+            result = await _ask(hass, text, device_id=device_id)
+            assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+            assert hass.states.get(light).state == state
+        assert outbox.pending == 3
+        assert hass.states.get("sensor.ai_memory_queued_records").state == "3"
+        await e2e_entry.runtime_data.coordinator.async_refresh()
+        assert hass.states.get("binary_sensor.ai_memory_connectivity").state == STATE_OFF
+    finally:
+        sidecar_process.start()
+    assert sidecar_process.url == url  # same port, as after a real restart
+
+    # The next poll notices the sidecar is back and delivers the queue.
+    await e2e_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # A second delivery run must not duplicate anything (idempotent on turn_id).
+    await outbox.async_flush()
+
+    assert outbox.pending == 0
+    assert hass.states.get("sensor.ai_memory_queued_records").state == "0"
+    turns = (await _get(hass, sidecar_process, "/conversations/history", device_id=device_id))[
+        "turns"
+    ]
+    assert sorted(turn["turn_id"] for turn in turns) == sorted(
+        event.data["turn_id"] for event in recorded
+    )
+    assert len(turns) == 3
