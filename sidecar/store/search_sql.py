@@ -47,7 +47,7 @@ trigram_leg AS (
         SELECT id, word_similarity($4, {text_column}) AS similarity FROM {table}
         WHERE $4 <% {text_column} AND {filters}
         ORDER BY similarity DESC, id DESC LIMIT $2
-    ) similar
+    ) close_matches
 )"""
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient
 
-from sidecar.keys import EMBEDDER, POOL
+from sidecar.keys import POOL
 from sidecar.store import knowledge
 from tests.support.embedding_server import EmbeddingServer
 
@@ -65,10 +65,7 @@ async def test_writes_succeed_while_the_provider_is_down_and_are_backfilled(
     info = await (await client.get("/info")).json()
     assert info["embeddings"]["available"] is False
 
-    embedding_server.mode = "ok"
-    # The worker's cooldown would wait 30 s; a write wakes it only when the provider is up,
-    # so nudge the embedder the way a probe after the cooldown would.
-    client.app[EMBEDDER].mark_up()
+    embedding_server.mode = "ok"  # the backfill worker re-probes and catches up by itself
 
     async def embedded() -> bool:
         memory = await (await client.get(f"/memory/{memory_id}")).json()

@@ -60,6 +60,9 @@ class EmbeddingServer:
         self.mode = "ok"
         self.calls = 0
         self.texts = 0
+        # Every input text as received (prefixes included) and the last request's headers.
+        self.received: list[str] = []
+        self.last_headers: dict[str, str] = {}
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -67,6 +70,11 @@ class EmbeddingServer:
 
     def dimensions_for(self, model: str) -> int:
         return self.model_dimensions.get(model, self.default_dimensions)
+
+    def _record(self, request: web.Request, inputs: list[str]) -> None:
+        self.texts += len(inputs)
+        self.received.extend(inputs)
+        self.last_headers = dict(request.headers)
 
     async def _misbehave(self) -> web.Response | None:
         if self.mode == "down":
@@ -85,7 +93,7 @@ class EmbeddingServer:
             return failure
         body = await request.json()
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        self.texts += len(inputs)
+        self._record(request, inputs)
         dimensions = self.dimensions_for(body["model"])
         return web.json_response(
             {
@@ -103,7 +111,7 @@ class EmbeddingServer:
             return failure
         body = await request.json()
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        self.texts += len(inputs)
+        self._record(request, inputs)
         dimensions = body.get("dimensions") or self.dimensions_for(body["model"])
         return web.json_response(
             {

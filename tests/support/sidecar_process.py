@@ -77,15 +77,29 @@ class SidecarProcess:
         harness fails tests that leave threads behind, so output goes to a log file)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "sidecar", "serve", "--host", "127.0.0.1",
-            "--port", str(self.port), "--data-dir", str(self.data_dir), "--token", self.token,
+            sys.executable,
+            "-m",
+            "sidecar",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--token",
+            self.token,
         ]
         log = self.log_path.open("a")
         offset = log.tell()
         try:
             self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=self._environment(), text=True,
-                stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=REPO_ROOT,
+                env=self._environment(),
+                text=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         finally:
             log.close()

@@ -1,0 +1,110 @@
+"""Migrations: applied once, checksummed, forward-only, atomic, safe against concurrent starts."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from sidecar.db.migrate import (
+    MigrationError,
+    default_migrations_dir,
+    load_migrations,
+    migrate,
+    migration_status,
+)
+
+
+@pytest.fixture
+def migrations_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "migrations"
+    shutil.copytree(default_migrations_dir(), target)
+    return target
+
+
+async def applied_versions(url: str) -> list[tuple[int, str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+        return [(row["version"], row["name"]) for row in rows]
+    finally:
+        await conn.close()
+
+
+async def test_first_run_applies_everything_and_a_rerun_is_a_no_op(empty_database_url: str) -> None:
+    first = await migrate(empty_database_url)
+    assert first.newly_applied == ("0001_initial_schema.sql",)
+    again = await migrate(empty_database_url)
+    assert again.newly_applied == ()
+    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
+
+
+async def test_an_edited_applied_migration_is_refused(
+    empty_database_url: str, migrations_copy: Path
+) -> None:
+    await migrate(empty_database_url, migrations_copy)
+    first = migrations_copy / "0001_initial_schema.sql"
+    first.write_text(first.read_text() + "\n-- a later edit\n")
+    with pytest.raises(
+        MigrationError, match=r"0001_initial_schema\.sql was edited after it was applied"
+    ):
+        await migrate(empty_database_url, migrations_copy)
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        with pytest.raises(MigrationError, match="edited"):
+            await migration_status(conn, load_migrations(migrations_copy))
+    finally:
+        await conn.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(
+    empty_database_url: str, migrations_copy: Path
+) -> None:
+    await migrate(empty_database_url, migrations_copy)
+    (migrations_copy / "0002_broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n"
+    )
+    with pytest.raises(asyncpg.UndefinedFunctionError):
+        await migrate(empty_database_url, migrations_copy)
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('half_done')") is None
+    finally:
+        await conn.close()
+    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
+
+
+async def test_a_database_from_a_newer_sidecar_is_refused(
+    empty_database_url: str, migrations_copy: Path
+) -> None:
+    (migrations_copy / "0002_newer.sql").write_text("CREATE TABLE newer (id int);\n")
+    await migrate(empty_database_url, migrations_copy)
+    (migrations_copy / "0002_newer.sql").unlink()
+    with pytest.raises(MigrationError, match="written by a newer version"):
+        await migrate(empty_database_url, migrations_copy)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (["0001_a.sql", "0003_c.sql"], "expected version 0002"),
+        (["0001_a.sql", "2_b.sql"], "NNNN_snake_name.sql"),
+        (["0001_A-b.sql"], "NNNN_snake_name.sql"),
+    ],
+)
+def test_badly_numbered_or_named_files_are_refused(
+    tmp_path: Path, files: list[str], message: str
+) -> None:
+    for name in files:
+        (tmp_path / name).write_text("SELECT 1;\n")
+    with pytest.raises(MigrationError, match=message):
+        load_migrations(tmp_path)
+
+
+async def test_concurrent_starts_apply_migrations_once(empty_database_url: str) -> None:
+    results = await asyncio.gather(*(migrate(empty_database_url) for _ in range(3)))
+    assert sorted(len(result.newly_applied) for result in results) == [0, 0, 1]
+    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
