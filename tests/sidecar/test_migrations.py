@@ -18,6 +18,11 @@ from sidecar.db.migrate import (
 )
 
 
+SHIPPED = load_migrations(default_migrations_dir())
+ALL_APPLIED = [(migration.version, migration.name) for migration in SHIPPED]
+NEXT_VERSION = f"{len(SHIPPED) + 1:04d}"
+
+
 @pytest.fixture
 def migrations_copy(tmp_path: Path) -> Path:
     target = tmp_path / "migrations"
@@ -36,10 +41,10 @@ async def applied_versions(url: str) -> list[tuple[int, str]]:
 
 async def test_first_run_applies_everything_and_a_rerun_is_a_no_op(empty_database_url: str) -> None:
     first = await migrate(empty_database_url)
-    assert first.newly_applied == ("0001_initial_schema.sql",)
+    assert first.newly_applied == tuple(migration.file_name for migration in SHIPPED)
     again = await migrate(empty_database_url)
     assert again.newly_applied == ()
-    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
+    assert await applied_versions(empty_database_url) == ALL_APPLIED
 
 
 async def test_an_edited_applied_migration_is_refused(
@@ -64,7 +69,7 @@ async def test_a_failing_migration_leaves_nothing_behind(
     empty_database_url: str, migrations_copy: Path
 ) -> None:
     await migrate(empty_database_url, migrations_copy)
-    (migrations_copy / "0002_broken.sql").write_text(
+    (migrations_copy / f"{NEXT_VERSION}_broken.sql").write_text(
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n"
     )
     with pytest.raises(asyncpg.UndefinedFunctionError):
@@ -74,15 +79,16 @@ async def test_a_failing_migration_leaves_nothing_behind(
         assert await conn.fetchval("SELECT to_regclass('half_done')") is None
     finally:
         await conn.close()
-    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
+    assert await applied_versions(empty_database_url) == ALL_APPLIED
 
 
 async def test_a_database_from_a_newer_sidecar_is_refused(
     empty_database_url: str, migrations_copy: Path
 ) -> None:
-    (migrations_copy / "0002_newer.sql").write_text("CREATE TABLE newer (id int);\n")
+    newer = migrations_copy / f"{NEXT_VERSION}_newer.sql"
+    newer.write_text("CREATE TABLE newer (id int);\n")
     await migrate(empty_database_url, migrations_copy)
-    (migrations_copy / "0002_newer.sql").unlink()
+    newer.unlink()
     with pytest.raises(MigrationError, match="written by a newer version"):
         await migrate(empty_database_url, migrations_copy)
 
@@ -106,5 +112,5 @@ def test_badly_numbered_or_named_files_are_refused(
 
 async def test_concurrent_starts_apply_migrations_once(empty_database_url: str) -> None:
     results = await asyncio.gather(*(migrate(empty_database_url) for _ in range(3)))
-    assert sorted(len(result.newly_applied) for result in results) == [0, 0, 1]
-    assert await applied_versions(empty_database_url) == [(1, "initial_schema")]
+    assert sorted(len(result.newly_applied) for result in results) == [0, 0, len(SHIPPED)]
+    assert await applied_versions(empty_database_url) == ALL_APPLIED
