@@ -17,7 +17,6 @@ from sidecar.db.migrate import (
     migration_status,
 )
 
-
 SHIPPED = load_migrations(default_migrations_dir())
 ALL_APPLIED = [(migration.version, migration.name) for migration in SHIPPED]
 NEXT_VERSION = f"{len(SHIPPED) + 1:04d}"
