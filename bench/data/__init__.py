@@ -1,0 +1,1 @@
+"""The benchmark data set: real Home Assistant text, clustered vectors, queries, ground truth."""

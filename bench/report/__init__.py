@@ -1,0 +1,1 @@
+"""Results: machine facts, the tables, the JSON files and bench/README.md's results block."""

@@ -1,0 +1,1 @@
+"""The sidecar side of the suite: the real sidecar process over loopback HTTP."""
