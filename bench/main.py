@@ -16,9 +16,10 @@ from .config import FILTER_DOMAINS, SIZES, Size
 from .data.dataset import Dataset, dataset_for
 from .report.files import update_readme, write_results
 from .report.machine import LoadWatch, code_version, machine_info
-from .report.render import INTEGRATION_PENDING, render
+from .report.render import render
 from .report.targets import check_targets
 from .suite.embedding import embedding_round_trip
+from .suite.integration_overhead import integration_overhead
 from .suite.peers_runner import run_peers
 from .suite.progress import log
 from .suite.sidecar_bench import sidecar_benchmarks
@@ -90,7 +91,11 @@ async def run_suite(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_embedding:
         log("embedding round trip")
         results["embedding_round_trip"] = await embedding_round_trip(work, size)
-    results["integration_overhead"] = {"status": INTEGRATION_PENDING}
+    if args.skip_integration:
+        results["integration_overhead"] = {"status": "not measured: --skip-integration"}
+    else:
+        log("integration overhead (HA test harness, pytest subprocess)")
+        results["integration_overhead"] = integration_overhead(size, work)
     results["targets"] = check_targets(results)
     results["machine"]["load"] = watch.finish()
     results["duration_s"] = round(time.monotonic() - started, 1)
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-tuning", action="store_true")
     parser.add_argument("--skip-embedding", action="store_true")
+    parser.add_argument("--skip-integration", action="store_true")
     parser.add_argument("--keep-work", action="store_true", help="keep bench/.cache/work-*")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
     args = parser.parse_args(argv)

@@ -31,6 +31,7 @@ from .keys import (
     TRIGRAM,
 )
 from .metrics import Metrics
+from .retention import RetentionPolicy, RetentionWorker
 from .settings import Settings
 from .store.stats import instance_id
 
@@ -122,6 +123,27 @@ async def embeddings_ctx(app: web.Application) -> AsyncIterator[None]:
             _LOGGER.warning("Embedding backfill did not stop in time; cancelled")
 
 
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Delete old conversation history and training data in the background (retention.py)."""
+    settings = app[SETTINGS]
+    policy = RetentionPolicy(
+        settings.retention_conversations_days, settings.retention_training_days
+    )
+    if not policy.enabled:
+        yield
+        return
+    worker = RetentionWorker(app[POOL], policy, interval=settings.retention_interval)
+    task = asyncio.create_task(worker.run(), name="retention")
+    try:
+        yield
+    finally:
+        worker.stop()
+        try:
+            await asyncio.wait_for(task, timeout=BACKFILL_STOP_SECONDS)
+        except TimeoutError:
+            _LOGGER.warning("Retention sweep did not stop in time; cancelled")
+
+
 def create_app(settings: Settings, *, token: str) -> web.Application:
     """The sidecar as an aiohttp application; `settings.database_url` must be set."""
     app = web.Application(
@@ -131,6 +153,6 @@ def create_app(settings: Settings, *, token: str) -> web.Application:
     app[SETTINGS] = settings
     app[TOKEN] = token
     app[METRICS] = Metrics()
-    app.cleanup_ctx.extend([http_session_ctx, database_ctx, embeddings_ctx])
+    app.cleanup_ctx.extend([http_session_ctx, database_ctx, embeddings_ctx, retention_ctx])
     add_routes(app)
     return app

@@ -1,4 +1,4 @@
-"""`ai-memory-sidecar`: serve (default) or migrate."""
+"""`ai-memory-sidecar`: serve (default), migrate, backup FILE or restore FILE."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .app import create_app
 from .auth import TOKEN_FILE, resolve_token
+from .backup import BackupError, backup, restore
 from .db.embedded import EmbeddedDatabaseError, start_embedded_postgres
 from .db.migrate import MigrationError, migrate
 from .settings import ENV_VARS, Settings, SettingsError, settings_from_env
@@ -39,9 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["serve", "migrate"],
+        choices=["serve", "migrate", "backup", "restore"],
         default="serve",
-        help="serve the HTTP API (default) or only apply migrations",
+        help="serve the HTTP API (default), only apply migrations, or back up / restore the "
+        "database to / from FILE (pg_dump custom format)",
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="backup file (backup, restore)")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore over existing data (saved first to <data-dir>/backups/)",
     )
     parser.add_argument("--host", help="address to listen on (AI_MEMORY_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on (AI_MEMORY_PORT)")
@@ -73,6 +81,24 @@ def _token(settings: Settings) -> str:
     return resolve_token(settings.token, settings.data_dir)
 
 
+def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    assert settings.database_url is not None
+    if args.file is None:
+        raise SettingsError(f"{args.command} needs a FILE")
+    if args.command == "backup":
+        size = backup(settings.database_url, args.file)
+        print(f"backup written to {args.file} ({size} bytes)")
+        return 0
+    safety = restore(
+        settings.database_url,
+        args.file,
+        replace=args.replace,
+        safety_dir=settings.data_dir / "backups",
+    )
+    print(f"restored {args.file}" + (f"; the previous contents are in {safety}" if safety else ""))
+    return 0
+
+
 async def serve(app: web.Application, settings: Settings) -> None:
     """Start (migrations, pool, embeddings), listen, then wait for SIGTERM/SIGINT."""
     runner = web.AppRunner(app, access_log=None, handle_signals=True)
@@ -89,7 +115,10 @@ async def serve(app: web.Application, settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.file is not None and args.command not in {"backup", "restore"}:
+        parser.error(f"FILE is for backup and restore, not {args.command}")
     try:
         settings = settings_from_env(
             host=args.host, port=args.port, data_dir=args.data_dir, token=args.token
@@ -109,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             status = asyncio.run(migrate(settings.database_url))
             print(f"migrations: {status.applied} applied, newly: {list(status.newly_applied)}")
             return 0
+        if args.command in {"backup", "restore"}:
+            return _backup_or_restore(args, settings)
         token = _token(settings)
-    except (EmbeddedDatabaseError, MigrationError, SettingsError) as err:
+    except (BackupError, EmbeddedDatabaseError, MigrationError, SettingsError) as err:
         print(f"ai-memory-sidecar: {err}", file=sys.stderr)
         return 2
     try:

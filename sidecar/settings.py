@@ -53,6 +53,17 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("CACHE_TTL_SECONDS", "3600", "Lifetime of a response cache entry."),
     EnvVar("CACHE_MAX_ENTRIES", "1000", "Response cache size; least recently used go first."),
     EnvVar("MAX_BODY_BYTES", str(1024 * 1024), "Largest accepted request body."),
+    EnvVar(
+        "RETENTION_CONVERSATIONS_DAYS",
+        "0",
+        "Delete turns older than this many days (0 = keep forever).",
+    ),
+    EnvVar(
+        "RETENTION_TRAINING_DAYS",
+        "0",
+        "Delete training examples, feedback and signals older than this (0 = keep forever).",
+    ),
+    EnvVar("RETENTION_INTERVAL_SECONDS", "3600", "How often the retention sweep runs."),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
 )
 
@@ -68,8 +79,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     data_dir: Path = Path("data")
-    token: str | None = None
-    database_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     pool_min_size: int = 1
     pool_max_size: int = 8
     embedding_provider: str = "ollama"
@@ -84,6 +95,9 @@ class Settings:
     cache_max_entries: int = 1000
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    retention_conversations_days: int = 0
+    retention_training_days: int = 0
+    retention_interval: float = 3600.0
     # Background work cadence; tests shorten it.
     backfill_interval: float = 5.0
 
@@ -167,6 +181,9 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         "cache_max_entries": _int(env, "CACHE_MAX_ENTRIES", 1000, minimum=1),
         "max_body_bytes": _int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         "log_level": env.get("LOG_LEVEL", "INFO").upper(),
+        "retention_conversations_days": _int(env, "RETENTION_CONVERSATIONS_DAYS", 0, minimum=0),
+        "retention_training_days": _int(env, "RETENTION_TRAINING_DAYS", 0, minimum=0),
+        "retention_interval": _float(env, "RETENTION_INTERVAL_SECONDS", 3600.0),
     }
     values.update({key: value for key, value in overrides.items() if value is not None})
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from .detail_tables import (
     sweep_table,
     time_split_table,
 )
+from .integration_table import integration_section
 from .main_table import main_table
 from .markdown import dig, num
 from .targets import targets_table
@@ -102,6 +103,6 @@ def render(results: dict[str, Any], *, with_tuning: bool = True) -> str:
         "",
         "### Integration overhead (time AI Memory adds to an Assist turn)",
         "",
-        dig(results, "integration_overhead", "status") or INTEGRATION_PENDING,
+        integration_section(results.get("integration_overhead") or {"status": INTEGRATION_PENDING}),
     ]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .integration_table import TARGET_MS, miss_overhead_p95
 from .markdown import dig, num, table
 
 
@@ -67,6 +68,13 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "<=",
             300.0,
             "MB",
+        ),
+        (
+            "AI Memory agent overhead, cache miss p95",
+            miss_overhead_p95(results.get("integration_overhead") or {}),
+            "<=",
+            TARGET_MS,
+            "ms",
         ),
     ]
     out = []

@@ -14,8 +14,10 @@ from .api import AiMemoryAuthError, AiMemoryClient, AiMemoryError
 from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN, LOGGER, REQUEST_TIMEOUT
 from .coordinator import AiMemoryCoordinator
 from .data import AiMemoryConfigEntry, AiMemoryData
+from .feedback import async_setup_feedback
 from .llm_api import async_register_llm_api
 from .outbox import Outbox
+from .response_cache import ResponseCacheStep
 from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.CONVERSATION, Platform.SENSOR]
@@ -23,8 +25,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions (they exist even while no entry is loaded)."""
+    """Register the actions (they exist even while no entry is loaded) and feedback."""
     async_setup_services(hass)
+    async_setup_feedback(hass)
     return True
 
 
@@ -56,6 +59,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AiMemoryConfigEntry) -> 
     entry.runtime_data = AiMemoryData(
         client=client, coordinator=coordinator, outbox=outbox, info=info
     )
+    entry.runtime_data.cache = ResponseCacheStep(hass, entry)
+    entry.async_on_unload(entry.runtime_data.cache.async_start())
     await coordinator.async_refresh()
 
     @callback

@@ -15,8 +15,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .api import AiMemoryClient
-from .const import ALIAS_CATEGORY, ALIAS_KEY_PREFIX
+from .api import AiMemoryClient, AiMemoryError
+from .const import ALIAS_CATEGORY, ALIAS_KEY_PREFIX, LOGGER
 
 IMPORT_LIST_LIMIT = 1000
 
@@ -109,6 +109,7 @@ async def async_learn_alias(
     The sidecar is written first: if it fails, nothing has changed anywhere.
     """
     await async_store_alias(client, alias, entity_id)
+    await _async_drop_cached(client, alias, entity_id)
     return sync_registry and async_add_registry_alias(hass, entity_id, normalize_alias(alias))
 
 
@@ -119,6 +120,18 @@ async def async_forget_alias(hass: HomeAssistant, client: AiMemoryClient, alias:
     await client.async_delete_preference(key)
     value = stored.get("value")
     entity_id = value.get("entity_id") if isinstance(value, dict) else None
+    await _async_drop_cached(client, alias, entity_id)
     if entity_id:
         async_remove_registry_alias(hass, entity_id, normalize_alias(alias))
     return entity_id
+
+
+async def _async_drop_cached(client: AiMemoryClient, alias: str, entity_id: str | None) -> None:
+    """A cached plan for "turn on <alias>" acts on what the alias meant before: drop every
+    entry whose request mentions the alias (best effort; entries also expire)."""
+    try:
+        await client.async_cache_invalidate(
+            mentions=[normalize_alias(alias)], dependencies=[entity_id] if entity_id else None
+        )
+    except AiMemoryError as err:
+        LOGGER.warning("Could not drop cached answers that use the alias %r: %s", alias, err)

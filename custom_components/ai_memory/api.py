@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 import aiohttp
@@ -231,6 +231,73 @@ class AiMemoryClient:
         if isinstance(answer, dict):
             return [answer]
         return [json.loads(line) for line in str(answer or "").splitlines() if line.strip()]
+
+    async def async_export_training_to(
+        self,
+        write: Callable[[bytes], Awaitable[None]],
+        *,
+        read_timeout: float | None = None,
+        **filters: Any,
+    ) -> int:
+        """Stream the NDJSON export into `write` chunk by chunk; returns the line count.
+
+        Nothing is held in memory beyond one chunk; each read has its own timeout, so a
+        large export may take as long as it needs while a stalled one still fails.
+        """
+        timeout = read_timeout or self._timeout
+        lines = 0
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._session.get(
+                    f"{self.url}/training/export",
+                    params=_query(filters),
+                    headers={"Authorization": f"Bearer {self._token}"},
+                )
+            async with response:
+                if response.status >= 400:
+                    async with asyncio.timeout(timeout):
+                        self._raise_for_status(response.status, await response.text())
+                stream = response.content
+                while True:
+                    async with asyncio.timeout(timeout):
+                        chunk = await stream.readany()
+                    if not chunk:
+                        break
+                    lines += chunk.count(b"\n")
+                    await write(chunk)
+        except TimeoutError as err:
+            raise AiMemoryConnectionError(f"Timeout talking to {self.url}") from err
+        except aiohttp.ClientError as err:
+            raise AiMemoryConnectionError(f"Cannot reach {self.url}: {err}") from err
+        return lines
+
+    async def async_cache_lookup(
+        self, *, request_timeout: float | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Look a request up in the response cache (exact, then signature-guarded semantic)."""
+        return cast(
+            dict[str, Any],
+            await self.request(
+                "POST", "/cache/lookup", body=_body(fields), request_timeout=request_timeout
+            ),
+        )
+
+    async def async_cache_store(
+        self, *, request_timeout: float | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Store an answer or a plan in the response cache."""
+        return cast(
+            dict[str, Any],
+            await self.request(
+                "POST", "/cache/store", body=_body(fields), request_timeout=request_timeout
+            ),
+        )
+
+    async def async_cache_invalidate(self, **fields: Any) -> dict[str, Any]:
+        """Drop cache entries by id, dependency or mentioned phrase."""
+        return cast(
+            dict[str, Any], await self.request("POST", "/cache/invalidate", body=_body(fields))
+        )
 
     async def async_get_cache_stats(self) -> CacheStats:
         """Return response-cache statistics."""

@@ -27,12 +27,21 @@ class CacheStats(TypedDict, total=False):
     """Response cache counters."""
 
     entries: int
+    answers: int
+    plans: int
     expired: int
     hits: int
+    exact_hits: int
+    semantic_hits: int
     misses: int
+    false_hits: int
+    evictions: int
+    invalidations: int
     hit_rate: float
+    false_hit_rate: float
     max_entries: int
     ttl_seconds: int
+    similarity_threshold: float
 
 
 class TrainingStats(TypedDict, total=False):

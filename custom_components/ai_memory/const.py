@@ -18,6 +18,8 @@ CONF_RECALL_MIN_SCORE: Final = "recall_min_score"
 CONF_RECALL_DOMAIN: Final = "recall_domain"
 CONF_ALIAS_SYNC: Final = "alias_sync"
 CONF_TRAINING_CAPTURE: Final = "training_capture"
+CONF_CACHE_ENABLED: Final = "cache_enabled"
+CONF_CACHE_SIMILARITY: Final = "cache_similarity"
 
 HOME_ASSISTANT_AGENT: Final = "conversation.home_assistant"
 
@@ -30,12 +32,20 @@ DEFAULT_OPTIONS: Final[dict[str, object]] = {
     CONF_RECALL_DOMAIN: "",
     CONF_ALIAS_SYNC: True,
     CONF_TRAINING_CAPTURE: True,
+    CONF_CACHE_ENABLED: True,
+    CONF_CACHE_SIMILARITY: 0.9,
 }
 
 # Timeouts in seconds. The voice path must stay fast even when the sidecar is not.
 REQUEST_TIMEOUT: Final = 10.0
 RECALL_TIMEOUT: Final = 1.5
 DELIVERY_TIMEOUT: Final = 10.0
+# A cache lookup (including a replayed plan's first HTTP round trip) must not slow Assist
+# down more than this; after a failure the cache is skipped for CACHE_BACKOFF.
+CACHE_TIMEOUT: Final = 2.0
+CACHE_BACKOFF: Final = timedelta(seconds=30)
+# Training exports stream from the sidecar: each read may take this long.
+EXPORT_READ_TIMEOUT: Final = 60.0
 
 UPDATE_INTERVAL: Final = timedelta(seconds=60)
 UNREACHABLE_ISSUE_AFTER: Final = timedelta(minutes=15)
@@ -52,5 +62,8 @@ ALIAS_CATEGORY: Final = "aliases"
 
 EVENT_TURN_RECORDED: Final = "ai_memory_turn_recorded"
 EVENT_FEEDBACK: Final = "ai_memory_feedback"
+# Fired by automations/dashboards to rate a turn: {score, turn_id?, device_id?,
+# conversation_id?, comment?}; without turn_id the last turn of that device/conversation.
+EVENT_RATE_TURN: Final = "ai_memory_rate_turn"
 
 LLM_API_NAME: Final = "AI Memory"

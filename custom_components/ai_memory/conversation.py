@@ -1,8 +1,9 @@
 """The "AI Memory" conversation agent: wraps a target agent with memory.
 
-Per turn: response cache (seam) → HA's local intents (optional) → memories for
-LLM targets → the target agent → record the turn in the background. Nothing the
-sidecar does (slow, down, rejecting) can stop the target agent from answering.
+Per turn: spoken feedback ("that was wrong") → HA's local intents (optional) → response
+cache → memories for LLM targets → the target agent (its result offered to the cache) →
+record the turn in the background. Nothing the sidecar does (slow, down, rejecting) can
+stop the target agent from answering.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import compat
+from .cache.plan import tool_calls_of
 from .const import (
     CONF_LOCAL_FIRST,
     CONF_RECORD_TURNS,
@@ -30,8 +32,9 @@ from .const import (
 )
 from .data import AiMemoryConfigEntry
 from .entity import sidecar_device_info
+from .feedback import async_answer_voice_feedback
 from .memory_context import MemoryContext, async_build_memory_context, merge_prompts
-from .response_cache import ResponseCacheStep
+from .response_cache import CacheCheck
 from .turns import TurnOutcome, async_record_turn, speech_of
 
 PARALLEL_UPDATES = 0
@@ -61,7 +64,6 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
         self._entry = entry
         self._attr_unique_id = f"{entry.unique_id}_conversation"
         self._attr_device_info = sidecar_device_info(entry)
-        self._cache = ResponseCacheStep(entry.runtime_data.client)
 
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
@@ -82,29 +84,40 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
         user_input: conversation.ConversationInput,
         chat_log: conversation.ChatLog,
     ) -> conversation.ConversationResult:
-        """Answer through the cache, local intents or the target agent."""
+        """Answer through local intents, the cache or the target agent."""
         started_at, started = dt_util.utcnow(), time.monotonic()
         target, memory = self._target_agent(), MemoryContext()
-        handled_by, agent_id = "cache", target
+        handled_by, agent_id = "local_intent", HOME_ASSISTANT_AGENT
 
-        result = await self._cache.async_lookup(user_input, chat_log)
-        if result is None and target != HOME_ASSISTANT_AGENT:
-            if self._options[CONF_LOCAL_FIRST]:
-                result = await self._async_try_local(user_input, chat_log)
-                handled_by, agent_id = "local_intent", HOME_ASSISTANT_AGENT
-            if result is None:
+        if feedback := await async_answer_voice_feedback(
+            self.hass, self._entry, user_input, chat_log, self.entity_id
+        ):
+            return feedback  # "that was wrong": rated the last turn, not a turn itself
+        result: conversation.ConversationResult | None = None
+        if target != HOME_ASSISTANT_AGENT and self._options[CONF_LOCAL_FIRST]:
+            result = await self._async_try_local(user_input, chat_log)
+        # What HA answers locally is fast and exact already; the rest may be cached.
+        cache = self._entry.runtime_data.cache
+        assert cache is not None
+        check = CacheCheck()
+        if result is None:
+            handled_by, agent_id = "cache", target
+            check = await cache.async_lookup(
+                user_input, chat_log, target=target, agent_id=self.entity_id
+            )
+            result = check.result
+        tool_calls = check.tool_calls
+        if result is None:
+            if target != HOME_ASSISTANT_AGENT:
                 memory = await async_build_memory_context(
                     self._entry.runtime_data.client, user_input.text, self._options
                 )
-        used_tools = False
-        if result is None:
             handled_by, agent_id = "target_agent", target
             seen = len(chat_log.content)
             result = await self._async_delegate(user_input, chat_log, target, memory)
-            used_tools = any(
-                getattr(content, "tool_calls", None) for content in chat_log.content[seen:]
-            )
-            await self._cache.async_store(user_input, result)
+            tool_calls = tool_calls_of(chat_log.content[seen:])
+            api_id = chat_log.llm_api.api.id if chat_log.llm_api else None
+            cache.async_store(check, user_input, result, tool_calls, target=target, api_id=api_id)
 
         if self._options[CONF_RECORD_TURNS]:
             outcome = TurnOutcome(
@@ -116,7 +129,9 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
                 started_at=started_at,
                 latency_ms=round((time.monotonic() - started) * 1000),
                 memory_ids=memory.memory_ids,
-                used_tools=used_tools,
+                used_tools=bool(tool_calls),
+                cache=check.record,
+                tool_calls=[call.as_dict() for call in tool_calls],
             )
             self.hass.async_create_background_task(
                 self._async_record(outcome), name=f"{DOMAIN} record turn"
@@ -182,4 +197,5 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
             self._entry.runtime_data.outbox,
             outcome,
             training=bool(self._options[CONF_TRAINING_CAPTURE]),
+            recent=self._entry.runtime_data.recent_turns,
         )

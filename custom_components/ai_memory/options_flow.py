@@ -19,6 +19,8 @@ from homeassistant.helpers.selector import (
 
 from .const import (
     CONF_ALIAS_SYNC,
+    CONF_CACHE_ENABLED,
+    CONF_CACHE_SIMILARITY,
     CONF_LOCAL_FIRST,
     CONF_RECALL_COUNT,
     CONF_RECALL_DOMAIN,
@@ -31,6 +33,9 @@ from .const import (
 
 COUNT = NumberSelector(NumberSelectorConfig(min=0, max=20, step=1, mode=NumberSelectorMode.BOX))
 SCORE = NumberSelector(NumberSelectorConfig(min=0, max=1, step=0.01, mode=NumberSelectorMode.BOX))
+SIMILARITY = NumberSelector(
+    NumberSelectorConfig(min=0.5, max=1, step=0.01, mode=NumberSelectorMode.BOX)
+)
 
 
 class AiMemoryOptionsFlow(OptionsFlow):
@@ -75,5 +80,7 @@ _SCHEMA = vol.Schema(
         vol.Required(CONF_RECALL_MIN_SCORE): SCORE,
         vol.Optional(CONF_RECALL_DOMAIN): TextSelector(),
         vol.Required(CONF_ALIAS_SYNC): BooleanSelector(),
+        vol.Optional(CONF_CACHE_ENABLED): BooleanSelector(),
+        vol.Optional(CONF_CACHE_SIMILARITY): SIMILARITY,
     }
 )

@@ -65,6 +65,13 @@ SENSORS: tuple[AiMemorySensorDescription, ...] = (
         value_fn=lambda stats: stats.get("cache", {}).get("entries"),
     ),
     AiMemorySensorDescription(
+        key="cache_false_hits",
+        translation_key="cache_false_hits",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda stats: stats.get("cache", {}).get("false_hits"),
+    ),
+    AiMemorySensorDescription(
         key="turns",
         translation_key="turns",
         state_class=SensorStateClass.TOTAL,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceResponse
@@ -11,8 +13,9 @@ from homeassistant.util import dt as dt_util
 
 from .aliases import async_forget_alias, async_learn_alias, normalize_alias
 from .api import AiMemoryNotFoundError
-from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN, EVENT_FEEDBACK
+from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN, EXPORT_READ_TIMEOUT
 from .data import AiMemoryConfigEntry
+from .feedback import NoTurnToRate, async_give_feedback
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -114,35 +117,57 @@ async def async_remove_alias(
 async def async_record_feedback(
     hass: HomeAssistant, entry: AiMemoryConfigEntry, data: dict[str, Any]
 ) -> ServiceResponse:
-    """Queue a score for a turn; delivered even if the sidecar is down right now."""
-    feedback = {
-        "interaction_id": _text(data, "turn_id"),
-        "score": data["score"],
-        "comment": data.get("comment"),
-        "source": "service",
-    }
-    feedback = {key: value for key, value in feedback.items() if value is not None}
-    entry.runtime_data.outbox.async_add("feedback", feedback)
-    hass.bus.async_fire(
-        EVENT_FEEDBACK,
-        {
-            "turn_id": feedback["interaction_id"],
-            "score": data["score"],
-            "comment": data.get("comment"),
-            "source": "service",
-        },
-    )
-    return None
+    """Queue a score for a turn (named, or the last one of a device or conversation);
+    delivered even if the sidecar is down right now."""
+    turn_id = _text(data, "turn_id") if "turn_id" in data else None
+    device_id, conversation_id = data.get("device_id"), data.get("conversation_id")
+    if turn_id is None and not (device_id or conversation_id):
+        raise _invalid("feedback_target_required")
+    try:
+        turn_id = await async_give_feedback(
+            hass,
+            entry,
+            score=data["score"],
+            source="service",
+            comment=data.get("comment"),
+            turn_id=turn_id,
+            device_id=device_id,
+            conversation_id=conversation_id,
+        )
+    except NoTurnToRate as err:
+        raise _invalid("no_turn_to_rate") from err
+    return {"turn_id": turn_id, "score": data["score"]}
+
+
+def _export_path(hass: HomeAssistant) -> Path:
+    stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    return Path(hass.config.path(DOMAIN, "exports", f"training-{stamp}.jsonl"))
 
 
 async def async_export_training(
     hass: HomeAssistant, entry: AiMemoryConfigEntry, data: dict[str, Any]
 ) -> ServiceResponse:
-    """Return training examples in the chat-messages format."""
-    if since := data.get("since"):
-        data["since"] = dt_util.as_utc(since).isoformat()
-    examples = await entry.runtime_data.client.async_export_training(**data)
-    return {"count": len(examples), "examples": examples}
+    """Stream training examples (chat-messages JSONL) into a file under the config dir."""
+    for key in ("since", "until"):
+        if value := data.get(key):
+            data[key] = dt_util.as_utc(value).isoformat()
+    path = _export_path(hass)
+    await hass.async_add_executor_job(partial(path.parent.mkdir, parents=True, exist_ok=True))
+    handle = await hass.async_add_executor_job(path.open, "wb")
+    try:
+
+        async def write(chunk: bytes) -> None:
+            await hass.async_add_executor_job(handle.write, chunk)
+
+        count = await entry.runtime_data.client.async_export_training_to(
+            write, read_timeout=EXPORT_READ_TIMEOUT, **data
+        )
+    except BaseException:
+        await hass.async_add_executor_job(handle.close)
+        await hass.async_add_executor_job(partial(path.unlink, missing_ok=True))
+        raise
+    await hass.async_add_executor_job(handle.close)
+    return {"count": count, "path": str(path)}
 
 
 async def async_cache_stats(

@@ -58,7 +58,9 @@ SCHEMAS: dict[str, vol.Schema] = {
     "record_feedback": vol.Schema(
         {
             **_ENTRY,
-            vol.Required("turn_id"): cv.string,
+            vol.Optional("turn_id"): cv.string,
+            vol.Optional("device_id"): cv.string,
+            vol.Optional("conversation_id"): cv.string,
             vol.Required("score"): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
             vol.Optional("comment"): cv.string,
         }
@@ -69,11 +71,11 @@ SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("min_score"): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
             vol.Optional("language"): cv.string,
             vol.Optional("since"): cv.datetime,
+            vol.Optional("until"): cv.datetime,
+            vol.Optional("interaction_type"): vol.In(["command", "question", "conversation"]),
             vol.Optional("include_exported", default=False): cv.boolean,
-            vol.Optional("mark_exported", default=False): cv.boolean,
-            vol.Optional("limit", default=100): vol.All(
-                vol.Coerce(int), vol.Range(min=1, max=10000)
-            ),
+            vol.Optional("mark_exported", default=True): cv.boolean,
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=10_000_000)),
         }
     ),
     "cache_stats": vol.Schema(_ENTRY),

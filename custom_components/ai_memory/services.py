@@ -34,7 +34,7 @@ SERVICES: dict[str, tuple[Handler, SupportsResponse]] = {
     "get_preference": (handlers.async_get_preference, SupportsResponse.ONLY),
     "set_alias": (handlers.async_set_alias, SupportsResponse.OPTIONAL),
     "remove_alias": (handlers.async_remove_alias, SupportsResponse.OPTIONAL),
-    "record_feedback": (handlers.async_record_feedback, SupportsResponse.NONE),
+    "record_feedback": (handlers.async_record_feedback, SupportsResponse.OPTIONAL),
     "export_training_data": (handlers.async_export_training, SupportsResponse.ONLY),
     "cache_stats": (handlers.async_cache_stats, SupportsResponse.ONLY),
     "clear_cache": (handlers.async_clear_cache, SupportsResponse.OPTIONAL),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +18,7 @@ from homeassistant.helpers import intent
 from .compat import satellite_id_of
 from .const import EVENT_TURN_RECORDED
 from .outbox import Outbox
+from .recent_turns import RecentTurn, RecentTurns
 
 INTERACTION_TYPES = {
     intent.IntentResponseType.ACTION_DONE: "command",
@@ -51,6 +54,11 @@ class TurnOutcome:
     memory_ids: list[Any] = field(default_factory=list)
     used_tools: bool = False
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # What the response cache did: {"hit": True, "match": "exact"|"semantic", "entry_id",
+    # "similarity", "kind"} or {"hit": False, …why}; empty when the cache was not consulted.
+    cache: dict[str, Any] = field(default_factory=dict)
+    # The tool calls of the turn (for training data): [{"id", "name", "arguments", "result"}]
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @callback
@@ -70,6 +78,29 @@ def async_resolve_area_id(
 def speech_of(response: intent.IntentResponse) -> str:
     """Plain speech of an intent response ('' when there is none)."""
     return str(response.speech.get("plain", {}).get("speech", ""))
+
+
+# Tool results can be large (GetLiveContext lists every exposed entity): kept whole up to
+# this many characters of JSON, else as a truncated preview.
+MAX_TOOL_RESULT_CHARS = 4000
+
+
+def _compact_result(result: Any) -> Any:
+    encoded = json.dumps(result, default=str, ensure_ascii=False)
+    if len(encoded) <= MAX_TOOL_RESULT_CHARS:
+        return result
+    return {"truncated": True, "preview": encoded[:MAX_TOOL_RESULT_CHARS]}
+
+
+def _metadata(outcome: TurnOutcome) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"handled_by": outcome.handled_by}
+    if outcome.cache:
+        metadata["cache"] = outcome.cache
+    if outcome.tool_calls:
+        metadata["tool_calls"] = [
+            {**call, "result": _compact_result(call.get("result"))} for call in outcome.tool_calls
+        ]
+    return metadata
 
 
 @callback
@@ -94,7 +125,7 @@ def async_build_turn(
         "agent_id": outcome.agent_id,
         "latency_ms": outcome.latency_ms,
         "memories_used": outcome.memory_ids,
-        "metadata": {"handled_by": outcome.handled_by},
+        "metadata": _metadata(outcome),
         "created_at": outcome.started_at.isoformat(),
         "interaction_type": classify_interaction(
             response, user_input.text, used_tools=outcome.used_tools
@@ -106,11 +137,29 @@ def async_build_turn(
 
 @callback
 def async_record_turn(
-    hass: HomeAssistant, outbox: Outbox, outcome: TurnOutcome, *, training: bool
+    hass: HomeAssistant,
+    outbox: Outbox,
+    outcome: TurnOutcome,
+    *,
+    training: bool,
+    recent: RecentTurns | None = None,
 ) -> None:
-    """Queue the turn for the sidecar and tell automations about it."""
+    """Queue the turn for the sidecar, remember it for feedback and tell automations."""
     turn = async_build_turn(hass, outcome, training=training)
     outbox.async_add("turn", turn)
+    if recent is not None:
+        entry_id = outcome.cache.get("entry_id") if outcome.cache.get("hit") else None
+        recent.add(
+            RecentTurn(
+                turn_id=outcome.turn_id,
+                text=outcome.user_input.text,
+                device_id=outcome.user_input.device_id,
+                conversation_id=outcome.conversation_id,
+                language=outcome.user_input.language,
+                cache_entry_id=entry_id,
+                at=time.monotonic(),
+            )
+        )
     hass.bus.async_fire(
         EVENT_TURN_RECORDED,
         {

@@ -25,7 +25,9 @@ def error_for(err: Exception) -> ApiError | None:
     if isinstance(err, web.HTTPException):
         code = HTTP_STATUS_CODES.get(err.status, "invalid_request")
         message = err.reason if err.status != 413 else "request body is too large"
-        return ApiError(err.status, code, message)
+        # A 405 must say which methods the resource has (RFC 9110 §15.5.6).
+        allow = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None
+        return ApiError(err.status, code, message, headers=allow)
     if isinstance(err, asyncpg.UniqueViolationError):
         return ApiError(409, "conflict", "the same item already exists")
     if isinstance(err, asyncpg.IntegrityConstraintViolationError | asyncpg.DataError):
@@ -78,9 +80,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.path in PUBLIC_PATHS:
         return await handler(request)
     expected = request.app[TOKEN].encode()
-    header = request.headers.get("Authorization", "")
+    headers = request.headers.getall("Authorization", [])
+    # Two Authorization headers are malformed: refused, whichever one holds the token.
+    header = headers[0] if len(headers) == 1 else ""
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    # Header bytes that are not UTF-8 arrive as lone surrogates: encode them, never raise.
+    presented = given.strip().encode("utf-8", "surrogatepass")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, expected):
         raise ApiError(
             401,
             "unauthorized",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from typing import Any
@@ -21,14 +22,33 @@ _ERROR = {
     },
 }
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
+# Routes answered without the database (everything else may answer 503 + Retry-After).
+_NO_DATABASE = frozenset({"/healthz", "/info", "/metrics", "/openapi.json"})
 
 
 def _serializer(schema: Any) -> Any:
-    return getattr(schema, "openapi", UNSUPPORTED)
+    # A copy: the converter adds "nullable" and "default" to what it gets, which would leak
+    # from one field into every other field using the same validator.
+    spec = getattr(schema, "openapi", UNSUPPORTED)
+    return copy.deepcopy(spec) if isinstance(spec, dict) else spec
+
+
+def _array_bounds(node: Any) -> Any:
+    """The converter writes vol.Length on lists as min/maxLength; arrays use min/maxItems."""
+    if isinstance(node, list):
+        return [_array_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: _array_bounds(value) for key, value in node.items()}
+    if fixed.get("type") == "array":
+        for length, items in (("minLength", "minItems"), ("maxLength", "maxItems")):
+            if length in fixed:
+                fixed[items] = fixed.pop(length)
+    return fixed
 
 
 def _schema(schema: vol.Schema) -> dict[str, Any]:
-    converted = convert(schema, custom_serializer=_serializer)
+    converted: dict[str, Any] = _array_bounds(convert(schema, custom_serializer=_serializer))
     if converted.get("type") == "object":
         converted.setdefault("additionalProperties", False)
     return converted
@@ -68,9 +88,21 @@ def _operation(route: Any) -> dict[str, Any]:
         "/cache/store",
         "/training/feedback",
     }:
-        operation["responses"]["201"] = {"description": "Created"}
+        operation["responses"]["201"] = {
+            "description": "Created",
+            "content": {"application/json": {"schema": {}}},
+        }
     if "{" in route.path or route.path in {"/preferences/get", "/preferences/delete"}:
         operation["responses"]["404"] = {"$ref": "#/components/responses/Error"}
+    responses = operation["responses"]
+    if route.body is not None:
+        responses["413"] = responses["415"] = {"$ref": "#/components/responses/Error"}
+    if route.method == "PATCH":  # the change would duplicate an existing memory
+        responses["409"] = {"$ref": "#/components/responses/Error"}
+    if route.path == "/readyz":
+        responses["503"] = {"description": "Not ready", "content": {"application/json": {}}}
+    elif route.path not in _NO_DATABASE:
+        responses["503"] = {"$ref": "#/components/responses/Unavailable"}
     if parameters := _parameters(route):
         operation["parameters"] = parameters
     if route.body is not None:
@@ -105,7 +137,14 @@ def build_openapi() -> dict[str, Any]:
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },
-                }
+                },
+                "Unavailable": {
+                    "description": "The database is unreachable; retry after the given seconds",
+                    "headers": {"Retry-After": {"required": True, "schema": {"type": "string"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
             },
         },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -147,12 +148,20 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/cache/lookup",
         cache.lookup,
-        "Exact cache lookup",
+        "Exact, then signature-guarded semantic cache lookup",
         "cache",
         body=cache.LOOKUP_SCHEMA,
     ),
     Route(
         "POST", "/cache/store", cache.store, "Store a cache entry", "cache", body=cache.STORE_SCHEMA
+    ),
+    Route(
+        "POST",
+        "/cache/invalidate",
+        cache.invalidate,
+        "Drop entries by id, dependency or mentioned phrase",
+        "cache",
+        body=cache.INVALIDATE_SCHEMA,
     ),
     Route("GET", "/cache/stats", cache.stats, "Cache statistics", "cache"),
     Route(
@@ -187,4 +196,7 @@ PUBLIC_PATHS = frozenset(route.path for route in ROUTES if route.public)
 
 def add_routes(app: web.Application) -> None:
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        # Path parameters are ids: only digits match, so `PATCH /memory/add` is a 405 (the
+        # resource exists, the method does not), not a lookup of a memory called "add".
+        path = re.sub(r"{(\w+)}", r"{\1:[0-9]+}", route.path)
+        app.router.add_route(route.method, path, route.handler)

@@ -7,8 +7,10 @@ and unknown fields are refused.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import re
+from array import array
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,13 @@ MAX_TEXT = 32_000
 MAX_JSON_DEPTH = 16
 _NAME = re.compile(r"^[\w.:-]{1,64}$")
 _KEY = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
+# Numbers in query strings arrive as text; only plain ASCII decimals are numbers (int() would
+# also take " 5", "1_0" and non-ASCII digits). JSON bodies must send real numbers.
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]{1,20}$")
+_NUMBER_TEXT = re.compile(
+    r"^[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?$"
+)
+_IN_QUERY: contextvars.ContextVar[bool] = contextvars.ContextVar("in_query", default=False)
 
 
 def openapi(spec: dict[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -58,7 +67,16 @@ def text(max_length: int = MAX_TEXT, *, allow_empty: bool = False) -> Callable[[
     return validate
 
 
-@openapi({"type": "string", "pattern": _NAME.pattern})
+# No "pattern" in the document: JSON Schema regexes are ECMA-262, where \w is ASCII only, but
+# names may use letters of any script (Polish tags).
+@openapi(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "letters of any script, digits and . _ : -",
+    }
+)
 def name(value: Any) -> str:
     """A domain, tag or id: letters, digits and . _ : - (1–64)."""
     if not isinstance(value, str) or not _NAME.match(value):
@@ -99,13 +117,19 @@ def json_object(value: Any) -> dict[str, Any]:
 
 @openapi({"type": "array", "items": {"type": "number"}, "minItems": 1, "maxItems": 2000})
 def vector(value: Any) -> list[float]:
-    """A list of finite numbers (the dimension is checked against the model later)."""
+    """A list of finite numbers that fit pgvector's float32 and is not all zeros (its cosine
+    distance is undefined); the dimension is checked against the model later."""
     if not isinstance(value, list) or not 1 <= len(value) <= 2000:
         raise vol.Invalid("expected a list of 1-2000 numbers")
     if not all(
         isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in value
     ):
         raise vol.Invalid("expected finite numbers")
+    as_stored = array("f", value)  # what pgvector keeps: 32-bit floats
+    if not all(math.isfinite(x) for x in as_stored):
+        raise vol.Invalid("numbers must fit a 32-bit float (|x| < 3.4e38)")
+    if not any(as_stored):
+        raise vol.Invalid("a vector of zeros has no direction")
     return [float(x) for x in value]
 
 
@@ -124,16 +148,23 @@ def timestamp(value: Any) -> datetime:
     return parsed
 
 
-@openapi({"type": "boolean"})
+_BOOLEAN_TEXT = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+@openapi(
+    {
+        "anyOf": [
+            {"type": "boolean"},
+            {"type": "string", "enum": sorted(_BOOLEAN_TEXT)},
+        ]
+    }
+)
 def boolean(value: Any) -> bool:
-    """true/false in JSON, or 1/0/true/false/yes/no in a query string."""
+    """true/false in JSON, or 1/0/true/false/yes/no (as text, e.g. in a query string)."""
     if isinstance(value, bool):
         return value
-    lowered = str(value).lower()
-    if lowered in {"1", "true", "yes"}:
-        return True
-    if lowered in {"0", "false", "no"}:
-        return False
+    if isinstance(value, str) and value.lower() in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value.lower()]
     raise vol.Invalid("expected true or false")
 
 
@@ -150,12 +181,42 @@ def comma_list(item: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
     return validate
 
 
-def integer(minimum: int, maximum: int) -> vol.All:
-    return vol.All(vol.Coerce(int), vol.Range(min=minimum, max=maximum))
+def _in_range(value: float, minimum: float, maximum: float) -> None:
+    if not value >= minimum:  # also refuses NaN
+        raise vol.Invalid(f"value must be at least {minimum}")
+    if not value <= maximum:
+        raise vol.Invalid(f"value must be at most {maximum}")
 
 
-def number(minimum: float, maximum: float) -> vol.All:
-    return vol.All(vol.Coerce(float), vol.Range(min=minimum, max=maximum))
+def integer(minimum: int, maximum: int) -> Callable[[Any], int]:
+    """A JSON integer (not a boolean), or its decimal text in a query string."""
+
+    @openapi({"type": "integer", "minimum": minimum, "maximum": maximum})
+    def validate(value: Any) -> int:
+        query_text = isinstance(value, str) and _IN_QUERY.get() and _INTEGER_TEXT.match(value)
+        if query_text or (isinstance(value, float) and value.is_integer()):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise vol.Invalid("expected int")
+        _in_range(value, minimum, maximum)
+        return value
+
+    return validate
+
+
+def number(minimum: float, maximum: float) -> Callable[[Any], float]:
+    """A finite JSON number (not a boolean), or its decimal text in a query string."""
+
+    @openapi({"type": "number", "minimum": minimum, "maximum": maximum})
+    def validate(value: Any) -> float:
+        if isinstance(value, str) and _IN_QUERY.get() and _NUMBER_TEXT.match(value):
+            value = float(value)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise vol.Invalid("expected a number")
+        _in_range(value, minimum, maximum)
+        return float(value)
+
+    return validate
 
 
 async def read_json(request: web.Request) -> Any:
@@ -197,4 +258,8 @@ def validate_query(schema: vol.Schema, query: Mapping[str, str]) -> Any:
     repeated = sorted({name for name in query if len(query.getall(name)) > 1})  # type: ignore[attr-defined]
     if repeated:
         raise bad_request(f"parameter given more than once: {', '.join(repeated)}")
-    return validate(schema, dict(query))
+    token = _IN_QUERY.set(True)
+    try:
+        return validate(schema, dict(query))
+    finally:
+        _IN_QUERY.reset(token)

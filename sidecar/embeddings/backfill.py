@@ -44,6 +44,9 @@ UPDATE_VECTOR = {
         "UPDATE response_cache SET embedding = $2 WHERE id = $1 AND normalized_text = $3"
     ),
 }
+# Cache entries are compared with incoming requests (query against query), so they are
+# embedded with the query prefix, as POST /cache/store and /cache/lookup do.
+EMBEDDED_AS_QUERIES = frozenset({"response_cache"})
 COUNT_PENDING = "SELECT " + " + ".join(
     f"(SELECT count(*) FROM {table} WHERE embedding IS NULL)" for table in EMBEDDED_TABLES
 )
@@ -102,7 +105,10 @@ class BackfillWorker:
             if not rows:
                 return done
             texts = [row["text"] for row in rows]
-            vectors = await self._embedder.embed_documents(texts)
+            if table in EMBEDDED_AS_QUERIES:
+                vectors = await self._embedder.embed_queries(texts)
+            else:
+                vectors = await self._embedder.embed_documents(texts)
             if vectors is None:
                 return done
             await self._pool.executemany(

@@ -138,6 +138,9 @@ class Embedder:
     async def embed_documents(self, texts: list[str]) -> list[list[float]] | None:
         return await self._embed([f"{self.document_prefix}{text}" for text in texts])
 
+    async def embed_queries(self, texts: list[str]) -> list[list[float]] | None:
+        return await self._embed([f"{self.query_prefix}{text}" for text in texts])
+
     async def embed_query(self, text: str) -> list[float] | None:
         vectors = await self._embed([f"{self.query_prefix}{text}"])
         return vectors[0] if vectors else None

@@ -1,105 +1,242 @@
-"""The response cache: exact lookup on normalised text within language and scope."""
+"""The response cache: exact and signature-guarded semantic lookup, store, invalidation.
+
+Matching is generic here; what makes it safe is the client's *slot signature* (see
+docs/API.md): an exact hit needs the same language, scope, normalised text and signature; a
+semantic hit needs the same language, scope and signature and an embedding similarity at or
+above the threshold. Without a signature only exact matching is done.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
 from ..text import normalize_utterance, sha256
 
-ENTRY_COLUMNS = (
-    "id, query_text, response, kind, language, scope, metadata, hit_count, created_at, expires_at"
+COLUMNS = (
+    "id",
+    "query_text",
+    "response",
+    "kind",
+    "language",
+    "scope",
+    "metadata",
+    "signature",
+    "dependencies",
+    "hit_count",
+    "created_at",
+    "last_hit_at",
+    "expires_at",
 )
+ENTRY_COLUMNS = ", ".join(COLUMNS)
+_LIVE = "(expires_at IS NULL OR expires_at > now())"
 
-# One round trip: find a live entry, count the hit on it, and count a hit or a miss in the
-# shared counters (shared by every sidecar on the database).
-LOOKUP = f"""
+# One round trip each. Hits are counted on the entry and in the shared counters (shared by
+# every sidecar on the database); a miss is counted once the last matching step failed.
+EXACT_HIT = f"""
 WITH hit AS (
     UPDATE response_cache SET hit_count = hit_count + 1, last_hit_at = now()
-    WHERE query_hash = $1 AND (expires_at IS NULL OR expires_at > now())
+    WHERE query_hash = $1 AND signature_hash IS NOT DISTINCT FROM $2
+      AND kind = ANY($3::text[]) AND {_LIVE}
     RETURNING {ENTRY_COLUMNS}
 ), counted AS (
     UPDATE cache_counters
-    SET hits = hits + (SELECT count(*) FROM hit), misses = misses + 1 - (SELECT count(*) FROM hit)
+    SET hits = hits + (SELECT count(*) FROM hit),
+        exact_hits = exact_hits + (SELECT count(*) FROM hit)
 )
 SELECT * FROM hit
 """
+# The nearest entry with the same signature; a hit only at or above the threshold ($6).
+SEMANTIC_HIT = f"""
+WITH best AS (
+    SELECT id, 1 - (embedding <=> $5) AS similarity FROM response_cache
+    WHERE language = $1 AND scope = $2 AND signature_hash = $3 AND kind = ANY($4::text[])
+      AND embedding IS NOT NULL AND {_LIVE}
+    ORDER BY embedding <=> $5 LIMIT 1
+), hit AS (
+    UPDATE response_cache r SET hit_count = r.hit_count + 1, last_hit_at = now()
+    FROM best WHERE r.id = best.id AND best.similarity >= $6
+    RETURNING {", ".join(f"r.{column}" for column in COLUMNS)}, best.similarity
+), counted AS (
+    UPDATE cache_counters
+    SET hits = hits + (SELECT count(*) FROM hit),
+        semantic_hits = semantic_hits + (SELECT count(*) FROM hit),
+        misses = misses + 1 - (SELECT count(*) FROM hit)
+)
+SELECT hit.*, (SELECT similarity FROM best) AS best_similarity
+FROM (SELECT 1) AS one LEFT JOIN hit ON TRUE
+"""
+COUNT_MISS = "UPDATE cache_counters SET misses = misses + 1"
 # Storing the same question again replaces the answer and restarts its lifetime.
 STORE = """
 INSERT INTO response_cache (query_hash, query_text, normalized_text, language, scope, kind,
-                            response, metadata, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+                            response, metadata, expires_at, signature, signature_hash,
+                            dependencies, embedding)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13)
 ON CONFLICT (query_hash) DO UPDATE
     SET query_text = EXCLUDED.query_text, kind = EXCLUDED.kind, response = EXCLUDED.response,
         metadata = EXCLUDED.metadata, expires_at = EXCLUDED.expires_at, created_at = now(),
-        hit_count = 0, last_hit_at = NULL
-RETURNING id, expires_at
+        hit_count = 0, last_hit_at = NULL, signature = EXCLUDED.signature,
+        signature_hash = EXCLUDED.signature_hash, dependencies = EXCLUDED.dependencies,
+        embedding = EXCLUDED.embedding
+RETURNING id, expires_at, embedding IS NOT NULL AS embedded
 """
-# Keep the `$1` most recently used live entries; expired ones go with `clear`.
+# The size bound: expired entries go first, then the least recently used beyond `$1`.
 EVICT = """
-DELETE FROM response_cache WHERE id IN (
-    SELECT id FROM (
-        SELECT id, row_number() OVER (
-            ORDER BY coalesce(last_hit_at, created_at) DESC, id DESC) AS position
-        FROM response_cache WHERE expires_at IS NULL OR expires_at > now()
+WITH doomed AS (
+    SELECT id, expires_at IS NOT NULL AND expires_at <= now() AS expired FROM (
+        SELECT id, expires_at, row_number() OVER (
+            ORDER BY (expires_at IS NULL OR expires_at > now()) DESC,
+                     coalesce(last_hit_at, created_at) DESC, id DESC) AS position
+        FROM response_cache
     ) ranked
     WHERE position > $1
+), gone AS (
+    DELETE FROM response_cache WHERE id IN (SELECT id FROM doomed) RETURNING id
 )
+UPDATE cache_counters
+SET evictions = evictions + (SELECT count(*) FROM doomed WHERE NOT expired)
+"""
+# Mentions are normalised like the stored text (no punctuation, so no LIKE wildcards) and
+# matched as whole words: "moon lamp" drops "turn on the moon lamp", not "moon lamps".
+INVALIDATE = """
+WITH gone AS (
+    DELETE FROM response_cache
+    WHERE id = ANY($1::bigint[]) OR dependencies && $2::text[]
+       OR EXISTS (SELECT 1 FROM unnest($4::text[]) AS mention
+                  WHERE ' ' || normalized_text || ' ' LIKE '% ' || mention || ' %')
+    RETURNING id
+), counted AS (
+    UPDATE cache_counters
+    SET invalidations = invalidations + (SELECT count(*) FROM gone),
+        false_hits = false_hits + $3
+)
+SELECT count(*) FROM gone
 """
 STATS = """
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) AS entries,
+       count(*) FILTER (WHERE (expires_at IS NULL OR expires_at > now()) AND kind = 'answer')
+           AS answers,
+       count(*) FILTER (WHERE (expires_at IS NULL OR expires_at > now()) AND kind = 'plan')
+           AS plans,
        count(*) FILTER (WHERE expires_at <= now()) AS expired,
        (SELECT hits FROM cache_counters) AS hits,
-       (SELECT misses FROM cache_counters) AS misses
+       (SELECT exact_hits FROM cache_counters) AS exact_hits,
+       (SELECT semantic_hits FROM cache_counters) AS semantic_hits,
+       (SELECT misses FROM cache_counters) AS misses,
+       (SELECT false_hits FROM cache_counters) AS false_hits,
+       (SELECT evictions FROM cache_counters) AS evictions,
+       (SELECT invalidations FROM cache_counters) AS invalidations
 FROM response_cache
 """
 CLEAR_EXPIRED = "DELETE FROM response_cache WHERE expires_at <= now()"
 CLEAR_ALL = "DELETE FROM response_cache"
 
 
-def cache_key(query: str, language: str, scope: str) -> tuple[str, str]:
-    """(normalised text, hash of language + scope + text)."""
+@dataclass(frozen=True, slots=True)
+class CacheKey:
+    """Where a request lives in the cache."""
+
+    normalized: str
+    query_hash: str
+    language: str
+    scope: str
+    signature_hash: str | None
+
+
+def signature_hash(signature: dict[str, Any] | None) -> str | None:
+    """Hash of the canonical JSON (sorted keys) of a signature; None without one."""
+    if signature is None:
+        return None
+    return sha256(orjson.dumps(signature, option=orjson.OPT_SORT_KEYS).decode()).hex()
+
+
+def cache_key(
+    query: str, language: str, scope: str, signature: dict[str, Any] | None = None
+) -> CacheKey:
     normalized = normalize_utterance(query)
-    return normalized, sha256(language.lower(), scope, normalized).hex()
+    language = language.lower()
+    return CacheKey(
+        normalized=normalized,
+        query_hash=sha256(language, scope, normalized).hex(),
+        language=language,
+        scope=scope,
+        signature_hash=signature_hash(signature),
+    )
 
 
-async def lookup(
-    pool: asyncpg.Pool, query: str, language: str, scope: str
+async def lookup_exact(
+    pool: asyncpg.Pool, key: CacheKey, kinds: list[str]
 ) -> asyncpg.Record | None:
-    _, key = cache_key(query, language, scope)
-    return await pool.fetchrow(LOOKUP, key)
+    """A live entry with the same text and signature (counted as a hit), or None."""
+    return await pool.fetchrow(EXACT_HIT, key.query_hash, key.signature_hash, kinds)
+
+
+async def lookup_semantic(
+    pool: asyncpg.Pool, key: CacheKey, kinds: list[str], vector: list[float], threshold: float
+) -> asyncpg.Record:
+    """The nearest entry with the same signature; `id` is NULL unless it was close enough.
+    Counts the hit, or the miss."""
+    return await pool.fetchrow(
+        SEMANTIC_HIT, key.language, key.scope, key.signature_hash, kinds, vector, threshold
+    )
+
+
+async def count_miss(pool: asyncpg.Pool) -> None:
+    await pool.execute(COUNT_MISS)
 
 
 async def store(
     pool: asyncpg.Pool,
     *,
+    key: CacheKey,
     query: str,
     response: str,
-    language: str,
-    scope: str,
     kind: str,
     metadata: dict[str, Any],
+    signature: dict[str, Any] | None,
+    dependencies: list[str],
+    vector: list[float] | None,
     ttl_seconds: int,
     max_entries: int,
-) -> tuple[int, datetime]:
-    normalized, key = cache_key(query, language, scope)
+) -> asyncpg.Record:
+    """Insert or replace an entry, then enforce the size bound; (id, expires_at, embedded)."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             STORE,
-            key,
+            key.query_hash,
             query,
-            normalized,
-            language.lower(),
-            scope,
+            key.normalized,
+            key.language,
+            key.scope,
             kind,
             response,
             metadata,
             float(ttl_seconds),
+            signature,
+            key.signature_hash,
+            sorted(set(dependencies)),
+            vector,
         )
         await conn.execute(EVICT, max_entries)
-    return row["id"], row["expires_at"]
+    return row
+
+
+async def invalidate(
+    pool: asyncpg.Pool,
+    *,
+    ids: list[int],
+    dependencies: list[str],
+    mentions: list[str],
+    false_hit: bool,
+) -> int:
+    """Drop entries by id, by what they depend on or by a phrase their request mentions; a
+    false hit counts the given ids."""
+    phrases = [phrase for m in mentions if (phrase := normalize_utterance(m))]
+    return await pool.fetchval(INVALIDATE, ids, dependencies, len(ids) if false_hit else 0, phrases)
 
 
 async def stats(pool: asyncpg.Pool) -> asyncpg.Record:
@@ -109,3 +246,8 @@ async def stats(pool: asyncpg.Pool) -> asyncpg.Record:
 async def clear(pool: asyncpg.Pool, *, everything: bool) -> int:
     status = await pool.execute(CLEAR_ALL if everything else CLEAR_EXPIRED)
     return int(status.split()[-1])
+
+
+def entry_dict(record: asyncpg.Record) -> dict[str, Any]:
+    """The public shape of an entry."""
+    return {column: record[column] for column in COLUMNS}

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from . import signals
 from .search_sql import SEARCH_MODES, build_search
 
 TURN_COLUMNS = """
@@ -121,6 +122,8 @@ async def ingest_turns(pool: asyncpg.Pool, turns: list[dict[str, Any]]) -> list[
         ]
         if training:
             await conn.execute(INSERT_TRAINING, training)
+        if created := [r["turn_id"] for r in results if r["created"]]:
+            await signals.detect(conn, created)
     return results
 
 

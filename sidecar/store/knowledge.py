@@ -70,6 +70,12 @@ LEFT JOIN inserted n USING (domain, scope, scope_id, content_hash)
 LEFT JOIN knowledge k USING (domain, scope, scope_id, content_hash)
 ORDER BY i.ord
 """
+# A fact inserted by a concurrent batch is invisible to the statement above's snapshot (its
+# ON CONFLICT waited for that batch to commit); a new statement sees it.
+SELECT_INCOMING_IDS = """
+SELECT i.ord, k.id FROM knowledge_incoming i
+JOIN knowledge k USING (domain, scope, scope_id, content_hash)
+"""
 SELECT_MEMORY = f"SELECT {MEMORY_COLUMNS} FROM knowledge t WHERE t.id = $1"
 DELETE_MEMORY = "DELETE FROM knowledge WHERE id = $1 RETURNING id"
 LIST_MEMORIES = f"""
@@ -163,7 +169,7 @@ async def add_memory(
 
 async def add_memories(
     pool: asyncpg.Pool, memories: list[NewMemory], embeddings: list[list[float] | None]
-) -> list[asyncpg.Record]:
+) -> list[dict[str, Any]]:
     """Bulk add in one transaction: COPY, then one INSERT … SELECT; (ord, id, created) rows."""
     records = [
         (ord_, *memory.row(embedding))
@@ -174,7 +180,12 @@ async def add_memories(
         await conn.copy_records_to_table(
             "knowledge_incoming", records=records, columns=("ord", *_WRITABLE)
         )
-        return await conn.fetch(INSERT_INCOMING)
+        results = [dict(row) for row in await conn.fetch(INSERT_INCOMING)]
+        if any(result["id"] is None for result in results):
+            ids = dict(await conn.fetch(SELECT_INCOMING_IDS))
+            for result in results:
+                result["id"] = result["id"] or ids.get(result["ord"])
+    return results
 
 
 async def get_memory(pool: asyncpg.Pool, memory_id: int) -> asyncpg.Record | None:

@@ -7,7 +7,11 @@ below); the end-to-end tests in test_e2e.py talk to a real sidecar process.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from tests.support.sidecar_process import REPO_ROOT, SidecarProcess
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SIDECAR_URL = "http://sidecar.test:8080"
@@ -73,6 +78,9 @@ def mock_healthy_sidecar(aioclient_mock: AiohttpClientMocker) -> None:
         f"{SIDECAR_URL}/conversations/turns",
         json={"results": [], "created": 0, "duplicates": 0},
     )
+    aioclient_mock.post(f"{SIDECAR_URL}/cache/lookup", json={"hit": False, "semantic": "ok"})
+    aioclient_mock.post(f"{SIDECAR_URL}/cache/store", json={"id": 1}, status=201)
+    aioclient_mock.post(f"{SIDECAR_URL}/cache/invalidate", json={"deleted": 0})
 
 
 @pytest.fixture
@@ -114,3 +122,72 @@ def only_platforms(platforms: list[str]) -> Generator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialize registry entries and states without volatile ids and times."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(scope="session")
+def embedding_url() -> Iterator[str]:
+    """The local embedding server (Ollama's API) as a process: the harness forbids threads."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.embedding_server", "--port", "0"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("listening on "), line
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def cache_sidecar(embedding_url: str) -> Iterator[SidecarProcess]:
+    """A real sidecar with embeddings, for the cache and training-loop end-to-end tests.
+
+    Its data lives under a temp dir that PostgreSQL's own (unprivileged) user can reach.
+    """
+    from .test_e2e import _stop_embedded_postgres
+
+    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-cache-e2e-"))
+    data_dir.chmod(0o755)
+    process = SidecarProcess(
+        data_dir,
+        env={
+            "EMBEDDING_PROVIDER": "ollama",
+            "EMBEDDING_URL": embedding_url,
+            "EMBEDDING_MODEL": "all-minilm",
+        },
+    )
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+        _stop_embedded_postgres(data_dir / "pgdata")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def cache_entry(
+    hass: HomeAssistant, cache_sidecar: SidecarProcess
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration configured against `cache_sidecar`, starting with an empty cache."""
+    from .e2e_support import sidecar_call
+
+    await sidecar_call(hass, cache_sidecar, "DELETE", "/cache/clear", params={"all": "true"})
+    info = await sidecar_call(hass, cache_sidecar, "GET", "/info")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="AI Memory (cache e2e)",
+        unique_id=info["instance_id"],
+        data={CONF_URL: cache_sidecar.url, CONF_TOKEN: cache_sidecar.token},
+        options=dict(DEFAULT_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)

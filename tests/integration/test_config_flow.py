@@ -14,6 +14,8 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.ai_memory.const import (
     CONF_ALIAS_SYNC,
+    CONF_CACHE_ENABLED,
+    CONF_CACHE_SIMILARITY,
     CONF_LOCAL_FIRST,
     CONF_RECALL_COUNT,
     CONF_RECALL_DOMAIN,
@@ -136,6 +138,8 @@ async def test_reconfigure_changes_url(
     """The same sidecar under a new address is accepted."""
     aioclient_mock.get("http://new-host:8080/info", json=INFO)
     aioclient_mock.get("http://new-host:8080/stats", json={})
+    # The reload imports registry aliases in the background.
+    aioclient_mock.get("http://new-host:8080/preferences/list", json={"preferences": []})
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: "http://new-host:8080", CONF_TOKEN: TOKEN}
@@ -174,6 +178,8 @@ async def test_options_flow_saves_all_options(
         CONF_RECALL_MIN_SCORE: 0.4,
         CONF_RECALL_DOMAIN: "lighting",
         CONF_ALIAS_SYNC: False,
+        CONF_CACHE_ENABLED: False,
+        CONF_CACHE_SIMILARITY: 0.95,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

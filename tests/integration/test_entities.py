@@ -32,6 +32,7 @@ async def test_sensor_values_follow_stats(
         "sensor.ai_memory_turns": "317",
         "sensor.ai_memory_cache_entries": "25",
         "sensor.ai_memory_cache_hit_rate": "25.0",
+        "sensor.ai_memory_cache_false_hits": "2",
         "sensor.ai_memory_training_examples_pending_export": "120",
         "sensor.ai_memory_dropped_records": "0",
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,9 +193,18 @@ async def test_record_feedback_is_queued_delivered_and_announced(
     """Feedback goes through the durable outbox and fires an event."""
     events = async_capture_events(hass, "ai_memory_feedback")
     sidecar.post(f"{SIDECAR_URL}/training/feedback", json={"matched": True}, status=201)
-    await _call(hass, "record_feedback", {"turn_id": "t-1", "score": 2, "comment": "wrong room"})
+    answer = await _call(
+        hass,
+        "record_feedback",
+        {"turn_id": "t-1", "score": 2, "comment": "wrong room"},
+        return_response=True,
+    )
+    assert answer == {"turn_id": "t-1", "score": 2}
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _last_call(sidecar, "/training/feedback")[1] == {
+    sent = _last_call(sidecar, "/training/feedback")[1]
+    # A fresh id per feedback lets the sidecar ignore a re-sent copy.
+    assert len(sent.pop("feedback_id")) == 32
+    assert sent == {
         "interaction_id": "t-1",
         "score": 2,
         "comment": "wrong room",
@@ -202,10 +213,10 @@ async def test_record_feedback_is_queued_delivered_and_announced(
     assert [event.data["score"] for event in events] == [2]
 
 
-async def test_export_training_parses_ndjson(
+async def test_export_training_writes_the_ndjson_to_a_file(
     hass: HomeAssistant, sidecar: AiohttpClientMocker
 ) -> None:
-    """The NDJSON export comes back as a list."""
+    """The NDJSON export is streamed into a file under the config dir."""
     line = '{"messages": [{"role": "user", "content": "hi"}], "metadata": {}}'
     sidecar.get(
         f"{SIDECAR_URL}/training/export",
@@ -214,9 +225,12 @@ async def test_export_training_parses_ndjson(
     )
     answer = await _call(hass, "export_training_data", {"language": "pl"}, return_response=True)
     assert answer["count"] == 2
-    assert answer["examples"][0]["messages"][0]["content"] == "hi"
+    path = Path(answer["path"])
+    assert path.parent == Path(hass.config.path("ai_memory", "exports"))
+    lines = (await hass.async_add_executor_job(path.read_text)).splitlines()
+    assert [json.loads(item)["messages"][0]["content"] for item in lines] == ["hi", "hi"]
     url, _ = _last_call(sidecar, "/training/export")
-    assert url.query["mark_exported"] == "false"
+    assert url.query["mark_exported"] == "true"
     assert url.query["language"] == "pl"
 
 

@@ -82,6 +82,7 @@ BAD_INPUT: list[tuple[str, str, Any, str]] = [
     ),
     ("POST", "/training/feedback", {"interaction_id": "t", "score": 6}, "score"),
     ("POST", "/training/feedback", {"interaction_id": "t", "score": "5"}, "score"),
+    ("POST", "/training/feedback", {"interaction_id": "t", "score": True}, "score"),
     ("POST", "/cache/store", {"query": "q", "response": "r", "kind": "shell"}, "kind"),
     ("GET", "/training/export?min_score=9", None, "min_score"),
     ("DELETE", "/cache/clear?all=maybe", None, "all"),

@@ -1,22 +1,52 @@
-"""Response cache: exact lookup, store, stats, clear."""
+"""Response cache: exact and semantic lookup, store, invalidate, stats, clear."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 import voluptuous as vol
 from aiohttp import web
 
-from ...keys import METRICS, POOL, SETTINGS
+from ...embeddings.service import Embedder
+from ...keys import BACKFILL, EMBEDDER, METRICS, POOL, SETTINGS
 from ...store import cache
+from ..errors import bad_request
 from ..responses import json_response
-from ..validation import boolean, integer, json_object, read_json, text, validate, validate_query
+from ..validation import (
+    boolean,
+    integer,
+    json_object,
+    number,
+    read_json,
+    text,
+    validate,
+    validate_query,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# Cosine similarity a semantic hit needs unless the request says otherwise. Only entries with
+# the same slot signature are compared at all, so the threshold guards paraphrase quality,
+# not polarity or numbers (those are in the signature).
+DEFAULT_SIMILARITY = 0.9
+# A lookup sits on the voice path: it never waits long for the embedding provider.
+LOOKUP_EMBED_TIMEOUT = 1.5
+KINDS = ["answer", "plan"]
 
 _LANGUAGE = text(35, allow_empty=True)
 _SCOPE = text(255, allow_empty=True)
+_KINDS = vol.All([vol.In(KINDS)], vol.Length(min=1, max=2))
+_DEPENDENCIES = vol.All([text(255)], vol.Length(max=100))
 LOOKUP_SCHEMA = vol.Schema(
     {
         vol.Required("query"): text(2000),
         vol.Optional("language", default=""): _LANGUAGE,
         vol.Optional("scope", default=""): _SCOPE,
+        vol.Optional("signature"): vol.Any(None, json_object),
+        vol.Optional("kinds", default=list(KINDS)): _KINDS,
+        vol.Optional("min_similarity", default=DEFAULT_SIMILARITY): number(0, 1),
+        vol.Optional("semantic", default=True): boolean,
     }
 )
 STORE_SCHEMA = vol.Schema(
@@ -25,50 +55,135 @@ STORE_SCHEMA = vol.Schema(
         vol.Required("response"): text(),
         vol.Optional("language", default=""): _LANGUAGE,
         vol.Optional("scope", default=""): _SCOPE,
-        vol.Optional("kind", default="answer"): vol.In(["answer", "plan"]),
+        vol.Optional("kind", default="answer"): vol.In(KINDS),
         vol.Optional("metadata", default=dict): json_object,
+        vol.Optional("signature"): vol.Any(None, json_object),
+        vol.Optional("dependencies", default=list): _DEPENDENCIES,
         vol.Optional("ttl_seconds"): integer(1, 30 * 86400),
+    }
+)
+INVALIDATE_SCHEMA = vol.Schema(
+    {
+        vol.Optional("ids", default=list): vol.All([integer(1, 2**63 - 1)], vol.Length(max=1000)),
+        vol.Optional("dependencies", default=list): _DEPENDENCIES,
+        vol.Optional("mentions", default=list): vol.All([text(255)], vol.Length(max=100)),
+        vol.Optional("false_hit", default=False): boolean,
     }
 )
 CLEAR_QUERY_SCHEMA = vol.Schema({vol.Optional("all", default=False): boolean})
 
 
+async def _embed(embedder: Embedder, normalized: str, within: float) -> list[float] | None:
+    """The query's vector, or None when the provider is down or slower than `within` s."""
+    if not embedder.available:
+        return None
+    try:
+        async with asyncio.timeout(within):
+            return await embedder.embed_query(normalized)
+    except TimeoutError:
+        _LOGGER.debug("Embedding took longer than %s s; cache lookup stays exact", within)
+        return None
+
+
 async def lookup(request: web.Request) -> web.Response:
     body = validate(LOOKUP_SCHEMA, await read_json(request))
-    entry = await cache.lookup(request.app[POOL], body["query"], body["language"], body["scope"])
-    request.app[METRICS].cache_lookups.labels("hit" if entry else "miss").inc()
-    if entry is None:
-        return json_response({"hit": False})
-    return json_response({"hit": True, "match": "exact", "entry": dict(entry)})
+    pool, embedder = request.app[POOL], request.app[EMBEDDER]
+    key = cache.cache_key(body["query"], body["language"], body["scope"], body.get("signature"))
+    lookups = request.app[METRICS].cache_lookups
+    entry = await cache.lookup_exact(pool, key, body["kinds"])
+    if entry is not None:
+        lookups.labels("hit").inc()
+        return json_response(
+            {"hit": True, "match": "exact", "similarity": 1.0, "entry": cache.entry_dict(entry)}
+        )
+    # Semantic matching is only safe among entries with the same slot signature.
+    if key.signature_hash is None or not body["semantic"]:
+        await cache.count_miss(pool)
+        lookups.labels("miss").inc()
+        return json_response({"hit": False, "semantic": "skipped"})
+    vector = await _embed(embedder, key.normalized, LOOKUP_EMBED_TIMEOUT)
+    if vector is None:
+        await cache.count_miss(pool)
+        lookups.labels("miss").inc()
+        return json_response({"hit": False, "semantic": "unavailable"})
+    row = await cache.lookup_semantic(pool, key, body["kinds"], vector, body["min_similarity"])
+    if row["id"] is None:
+        lookups.labels("miss").inc()
+        return json_response(
+            {"hit": False, "semantic": "ok", "best_similarity": row["best_similarity"]}
+        )
+    lookups.labels("hit").inc()
+    return json_response(
+        {
+            "hit": True,
+            "match": "semantic",
+            "similarity": row["similarity"],
+            "entry": cache.entry_dict(row),
+        }
+    )
 
 
 async def store(request: web.Request) -> web.Response:
     body = validate(STORE_SCHEMA, await read_json(request))
     settings = request.app[SETTINGS]
-    entry_id, expires_at = await cache.store(
+    signature = body.get("signature")
+    key = cache.cache_key(body["query"], body["language"], body["scope"], signature)
+    # Entries are embedded like lookups (as queries) so that the same text scores 1.0.
+    vector = None
+    if signature is not None:
+        vector = await _embed(request.app[EMBEDDER], key.normalized, settings.embedding_timeout)
+    row = await cache.store(
         request.app[POOL],
+        key=key,
         query=body["query"],
         response=body["response"],
-        language=body["language"],
-        scope=body["scope"],
         kind=body["kind"],
         metadata=body["metadata"],
+        signature=signature,
+        dependencies=body["dependencies"],
+        vector=vector,
         ttl_seconds=body.get("ttl_seconds", settings.cache_ttl_seconds),
         max_entries=settings.cache_max_entries,
     )
-    return json_response({"id": entry_id, "expires_at": expires_at}, status=201)
+    if not row["embedded"]:
+        request.app[BACKFILL].wake()
+    return json_response(
+        {
+            "id": row["id"],
+            "expires_at": row["expires_at"],
+            "embedding_status": "stored" if row["embedded"] else "pending",
+        },
+        status=201,
+    )
+
+
+async def invalidate(request: web.Request) -> web.Response:
+    body = validate(INVALIDATE_SCHEMA, await read_json(request))
+    if not (body["ids"] or body["dependencies"] or body["mentions"]):
+        raise bad_request("give ids, dependencies or mentions")
+    deleted = await cache.invalidate(
+        request.app[POOL],
+        ids=body["ids"],
+        dependencies=body["dependencies"],
+        mentions=body["mentions"],
+        false_hit=body["false_hit"],
+    )
+    return json_response({"deleted": deleted})
 
 
 async def cache_summary(app: web.Application) -> dict[str, object]:
-    """Entries, hits, misses and hit rate; also part of `/stats`."""
+    """Entries, hits, misses, false hits and rates; also part of `/stats`."""
     record = await cache.stats(app[POOL])
     settings = app[SETTINGS]
     lookups = record["hits"] + record["misses"]
+    hits = record["hits"]
     return {
         **dict(record),
-        "hit_rate": round(record["hits"] / lookups, 4) if lookups else 0.0,
+        "hit_rate": round(hits / lookups, 4) if lookups else 0.0,
+        "false_hit_rate": round(record["false_hits"] / hits, 4) if hits else 0.0,
         "max_entries": settings.cache_max_entries,
         "ttl_seconds": settings.cache_ttl_seconds,
+        "similarity_threshold": DEFAULT_SIMILARITY,
     }
 
 

@@ -95,7 +95,8 @@ def _new_memory(body: dict[str, Any]) -> knowledge.NewMemory:
 
 def _memory_id(request: web.Request) -> int:
     raw = request.match_info["memory_id"]
-    if not raw.isdigit() or int(raw) >= 2**63:
+    # isdigit() alone accepts "¹" and other Unicode digits that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
         raise not_found(f"no memory with id {raw!r}")
     return int(raw)
 

@@ -9,9 +9,19 @@ from ...keys import POOL
 from ...store import preferences
 from ..errors import not_found
 from ..responses import json_response, rows
-from ..validation import integer, json_value, key, name, read_json, validate, validate_query
+from ..validation import (
+    integer,
+    json_value,
+    key,
+    name,
+    openapi,
+    read_json,
+    validate,
+    validate_query,
+)
 
 
+@openapi({"not": {"type": "null"}, "description": "any JSON value but null"})
 def _not_null(value: object) -> object:
     if value is None:
         raise vol.Invalid("must not be null; delete the preference instead")

@@ -21,13 +21,18 @@ from ..validation import (
     validate_query,
 )
 
+# Rows are marked exported in batches inside the export's transaction: memory stays bounded
+# however large the export, and a dropped connection still rolls every mark back.
+MARK_BATCH = 500
+
 FEEDBACK_SCHEMA = vol.Schema(
     {
         vol.Required("interaction_id"): text(255),
-        vol.Required("score"): vol.All(int, vol.Range(min=1, max=5)),
+        vol.Required("score"): integer(1, 5),
         vol.Optional("comment"): vol.Any(None, text(2000, allow_empty=True)),
         vol.Optional("source", default="api"): name,
         vol.Optional("metadata", default=dict): json_object,
+        vol.Optional("feedback_id"): text(255),
     }
 )
 EXPORT_QUERY_SCHEMA = vol.Schema(
@@ -36,6 +41,7 @@ EXPORT_QUERY_SCHEMA = vol.Schema(
         vol.Optional("language"): text(35),
         vol.Optional("since"): timestamp,
         vol.Optional("until"): timestamp,
+        vol.Optional("interaction_type"): vol.In(["command", "question", "conversation"]),
         vol.Optional("include_exported", default=False): boolean,
         vol.Optional("mark_exported", default=True): boolean,
         vol.Optional("limit"): integer(1, 10_000_000),
@@ -45,22 +51,24 @@ EXPORT_QUERY_SCHEMA = vol.Schema(
 
 async def feedback(request: web.Request) -> web.Response:
     body = validate(FEEDBACK_SCHEMA, await read_json(request))
-    feedback_id, matched = await training.record_feedback(
+    result = await training.record_feedback(
         request.app[POOL],
         interaction_id=body["interaction_id"],
         score=body["score"],
         comment=body.get("comment"),
         source=body["source"],
         metadata=body["metadata"],
+        feedback_id=body.get("feedback_id"),
     )
     return json_response(
         {
-            "id": feedback_id,
-            "interaction_id": body["interaction_id"],
-            "score": body["score"],
-            "matched": matched,
+            "id": result.id,
+            "interaction_id": result.interaction_id,
+            "score": result.score,
+            "matched": result.matched,
+            "created": result.created,
         },
-        status=201,
+        status=201 if result.created else 200,
     )
 
 
@@ -75,6 +83,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         until=params.get("until"),
         include_exported=params["include_exported"],
         limit=params.get("limit"),
+        interaction_type=params.get("interaction_type"),
     )
     response = web.StreamResponse(
         headers={
@@ -82,13 +91,16 @@ async def export(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": 'attachment; filename="training.jsonl"',
         }
     )
-    exported: list[int] = []
+    batch: list[int] = []
     async with request.app[POOL].acquire() as conn, conn.transaction():
         await response.prepare(request)
         async for row in training.export_examples(conn, filters):
             await response.write(orjson.dumps(training.chat_example(row)) + b"\n")
-            exported.append(row["id"])
-        if params["mark_exported"] and exported:
-            await training.mark_exported(conn, exported)
+            batch.append(row["id"])
+            if params["mark_exported"] and len(batch) >= MARK_BATCH:
+                await training.mark_exported(conn, batch)
+                batch = []
+        if params["mark_exported"] and batch:
+            await training.mark_exported(conn, batch)
     await response.write_eof()
     return response

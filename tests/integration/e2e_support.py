@@ -1,0 +1,77 @@
+"""Helpers for end-to-end tests against a real sidecar process (see conftest fixtures)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from tests.support.sidecar_process import SidecarProcess
+
+
+async def sidecar_call(
+    hass: HomeAssistant, process: SidecarProcess, method: str, path: str, **kwargs: Any
+) -> Any:
+    """Call the sidecar directly (independent of the integration's client)."""
+    session = async_get_clientsession(hass)
+    async with session.request(
+        method,
+        f"{process.url}{path}",
+        headers={"Authorization": f"Bearer {process.token}"},
+        **kwargs,
+    ) as response:
+        assert response.status < 300, await response.text()
+        if "ndjson" in response.content_type:
+            return [json.loads(line) for line in (await response.text()).splitlines()]
+        return await response.json()
+
+
+async def ask(
+    hass: HomeAssistant,
+    text: str,
+    device_id: str | None = None,
+    *,
+    language: str = "en",
+    conversation_id: str | None = None,
+) -> conversation.ConversationResult:
+    """Speak to the AI Memory agent and wait for its background work (recording, caching)."""
+    result = await conversation.async_converse(
+        hass=hass,
+        text=text,
+        conversation_id=conversation_id,
+        context=Context(),
+        agent_id="conversation.ai_memory",
+        device_id=device_id,
+        language=language,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result
+
+
+def satellite(hass: HomeAssistant, entry: MockConfigEntry, area: str = "Kitchen") -> str:
+    """A voice satellite device standing in an area; returns its device id."""
+    area_entry = ar.async_get(hass).async_get_or_create(area)
+    registry = dr.async_get(hass)
+    device = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("e2e", uuid.uuid4().hex)}, name="Satellite"
+    )
+    registry.async_update_device(device.id, area_id=area_entry.id)
+    return device.id
+
+
+async def history(
+    hass: HomeAssistant, entry: MockConfigEntry, process: SidecarProcess, device_id: str
+) -> list[dict[str, Any]]:
+    """The device's turns as stored in the sidecar (after delivering the outbox)."""
+    await entry.runtime_data.outbox.async_flush()
+    params = {"device_id": device_id}
+    return (await sidecar_call(hass, process, "GET", "/conversations/history", params=params))[
+        "turns"
+    ]
