@@ -33,6 +33,13 @@ COLUMNS = (
 )
 ENTRY_COLUMNS = ", ".join(COLUMNS)
 _LIVE = "(expires_at IS NULL OR expires_at > now())"
+# Lookups write (hit counters), and a write normally waits for its WAL flush: most of an
+# exact lookup's time (bench: 6.2 ms p50 → 1.8 ms without). Lookups therefore commit without
+# waiting (`SET LOCAL synchronous_commit = off`, in the same statement so it costs no round
+# trip): a power cut can lose the last few hit counts, never an entry or anything else, and
+# the next flush by any durable write makes them durable too. The counters row is always
+# there, so this condition runs on every lookup.
+_NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
 
 # One round trip each. Hits are counted on the entry and in the shared counters (shared by
 # every sidecar on the database); a miss is counted once the last matching step failed.
@@ -46,6 +53,7 @@ WITH hit AS (
     UPDATE cache_counters
     SET hits = hits + (SELECT count(*) FROM hit),
         exact_hits = exact_hits + (SELECT count(*) FROM hit)
+    WHERE {_NO_FLUSH_WAIT}
 )
 SELECT * FROM hit
 """
@@ -65,11 +73,12 @@ WITH best AS (
     SET hits = hits + (SELECT count(*) FROM hit),
         semantic_hits = semantic_hits + (SELECT count(*) FROM hit),
         misses = misses + 1 - (SELECT count(*) FROM hit)
+    WHERE {_NO_FLUSH_WAIT}
 )
 SELECT hit.*, (SELECT similarity FROM best) AS best_similarity
 FROM (SELECT 1) AS one LEFT JOIN hit ON TRUE
 """
-COUNT_MISS = "UPDATE cache_counters SET misses = misses + 1"
+COUNT_MISS = f"UPDATE cache_counters SET misses = misses + 1 WHERE {_NO_FLUSH_WAIT}"
 # Storing the same question again replaces the answer and restarts its lifetime.
 STORE = """
 INSERT INTO response_cache (query_hash, query_text, normalized_text, language, scope, kind,

@@ -1,10 +1,11 @@
 """Hybrid search as one statement: vector and full-text legs fused by reciprocal rank fusion.
 
-Each leg takes its top `$2` candidates (HNSW cosine for vectors, `ts_rank_cd` for full text,
-pg_trgm `word_similarity` for the trigram leg used when no vector is available); the fused
-score of a row is the sum over legs of 1 / (60 + rank); `similarity` is the cosine similarity
-when the row came through the vector leg. The statements are built once at
-import from constant fragments: no request data is ever formatted into SQL.
+Each leg takes its top `$2` candidates (HNSW cosine for vectors; `ts_rank_cd` for full text,
+over rows with all of the query's words, or any of them when no row has all; pg_trgm
+`word_similarity` for the trigram leg used when no vector is available); the fused score of a
+row is the sum over legs of 1 / (60 + rank); `similarity` is the cosine similarity when the
+row came through the vector leg. The statements are built once at import from constant
+fragments: no request data is ever formatted into SQL.
 """
 
 from __future__ import annotations
@@ -30,15 +31,25 @@ vector_leg AS (
         ORDER BY embedding <=> $1 LIMIT $2
     ) nearest
 )"""
+# Rows with every meaningful word of the query first; only when there are none, rows with
+# any of them (migration 0003 says why). The fallback's NOT EXISTS is a one-time filter:
+# PostgreSQL skips that scan entirely when the first one found rows.
 _FULLTEXT_LEG = """
+all_words AS MATERIALIZED (
+    SELECT id, ts_rank_cd(search_tsv, query) AS rank_score
+    FROM {table}, ai_memory_tsquery_all($4) AS query
+    WHERE search_tsv @@ query AND {filters}
+    ORDER BY rank_score DESC, id DESC LIMIT $2
+),
+any_word AS (
+    SELECT id, ts_rank_cd(search_tsv, query) AS rank_score
+    FROM {table}, ai_memory_tsquery_any($4) AS query
+    WHERE NOT EXISTS (SELECT FROM all_words) AND search_tsv @@ query AND {filters}
+    ORDER BY rank_score DESC, id DESC LIMIT $2
+),
 fulltext_leg AS (
     SELECT id, row_number() OVER (ORDER BY rank_score DESC, id DESC) AS rank
-    FROM (
-        SELECT id, ts_rank_cd(search_tsv, query) AS rank_score
-        FROM {table}, ai_memory_tsquery($4) AS query
-        WHERE search_tsv @@ query AND {filters}
-        ORDER BY rank_score DESC, id DESC LIMIT $2
-    ) matched
+    FROM (SELECT * FROM all_words UNION ALL SELECT * FROM any_word) matched
 )"""
 _TRIGRAM_LEG = """
 trigram_leg AS (

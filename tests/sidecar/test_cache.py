@@ -7,6 +7,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from sidecar.keys import POOL
+from sidecar.store import cache
+
 from .conftest import MakeClient
 
 
@@ -98,3 +101,26 @@ async def test_storing_again_replaces_the_answer(client: TestClient) -> None:
     entry = (await lookup(client, "who are you"))["entry"]
     assert entry["response"] == "I am AI Memory"
     assert entry["hit_count"] == 1
+
+
+async def test_lookups_commit_without_waiting_for_the_wal_flush_and_only_themselves(
+    client: TestClient,
+) -> None:
+    """Hit counting must not cost a WAL flush per lookup (bench/README.md), and the relaxed
+    commit must stay inside the lookup's own transaction: nothing else may lose durability."""
+    entry = await store(client, "good night", "Sleep well", language="en")
+    key = cache.cache_key("good night", "en", "")
+    pool = client.app[POOL]
+    async with pool.acquire() as conn:
+        for statement, args in (
+            (cache.EXACT_HIT, (key.query_hash, key.signature_hash, ["answer"])),
+            (cache.EXACT_HIT, ("no such hash", None, ["answer"])),
+            (cache.COUNT_MISS, ()),
+        ):
+            async with conn.transaction():
+                await conn.execute(statement, *args)
+                assert await conn.fetchval("SELECT current_setting('synchronous_commit')") == "off"
+            assert await conn.fetchval("SELECT current_setting('synchronous_commit')") == "on"
+    stats = await (await client.get("/cache/stats")).json()
+    assert (stats["hits"], stats["misses"]) == (1, 1)  # an exact miss counts in COUNT_MISS
+    assert (await lookup(client, "good night", language="en"))["entry"]["id"] == entry["id"]

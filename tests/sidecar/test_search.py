@@ -54,6 +54,33 @@ async def test_search_falls_back_to_full_text_when_the_provider_is_down(
     assert body["results"][0]["similarity"] is None
 
 
+async def lexical_contents(client: TestClient, query: str) -> list[str]:
+    body = await (await client.get("/memory/search", params={"query": query})).json()
+    assert body["mode"] == "lexical"
+    return [result["content"] for result in body["results"]]
+
+
+async def test_full_text_wants_every_word_and_falls_back_to_any_word(
+    client: TestClient, embedding_server: EmbeddingServer
+) -> None:
+    await add_facts(client)
+    embedding_server.mode = "down"  # the full-text leg alone
+    # Every meaningful word, English-stemmed or as written: "doors" finds "door".
+    assert await lexical_contents(client, "kitchen doors") == [
+        "The garage door code is kept in the kitchen drawer"
+    ]
+    # No row has both words: rows with any of them, best first.
+    assert set(await lexical_contents(client, "kitchen tomatoes")) == {
+        "The garage door code is kept in the kitchen drawer",
+        "Anna waters the tomatoes every Sunday morning",
+    }
+    # Stop words are not words to look for: "the" alone finds nothing instead of everything.
+    assert await lexical_contents(client, "the") == []
+    assert await lexical_contents(client, "is the heating on") == [
+        "The heating should stay at 21 degrees during the day"
+    ]
+
+
 async def test_writes_succeed_while_the_provider_is_down_and_are_backfilled(
     client: TestClient, embedding_server: EmbeddingServer
 ) -> None:
@@ -184,3 +211,5 @@ async def test_every_pooled_connection_uses_iterative_hnsw_scans(client: TestCli
     async with client.app[POOL].acquire() as conn:
         assert await conn.fetchval("SHOW hnsw.iterative_scan") == "relaxed_order"
         assert await conn.fetchval("SHOW hnsw.ef_search") == "100"
+        # A generic plan of a prepared search cannot use the HNSW index (bench/README.md).
+        assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
