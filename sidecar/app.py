@@ -13,7 +13,7 @@ from .api.middleware import auth_middleware, error_middleware, metrics_middlewar
 from .api.routes import add_routes
 from .db import DATABASE_ERRORS
 from .db.embedding_space import ensure_space
-from .db.migrate import migrate
+from .db.migrate import default_migrations_dir, load_migrations, migrate
 from .db.pool import create_pool
 from .embeddings.backfill import BackfillWorker
 from .embeddings.providers import EmbeddingProvider, OllamaProvider, OpenAIProvider
@@ -25,6 +25,7 @@ from .keys import (
     HTTP_SESSION,
     INSTANCE_ID,
     METRICS,
+    MIGRATIONS,
     POOL,
     SETTINGS,
     TOKEN,
@@ -53,11 +54,13 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Apply migrations (waiting for a database that is still starting), then open the pool."""
     settings = app[SETTINGS]
     assert settings.database_url, "the CLI resolves the embedded database before create_app"
+    # Read once: /readyz compares the database with them on every probe.
+    app[MIGRATIONS] = await asyncio.to_thread(load_migrations, default_migrations_dir())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DATABASE_WAIT_SECONDS
     while True:
         try:
-            status = await migrate(settings.database_url)
+            status = await migrate(settings.database_url, migrations=app[MIGRATIONS])
             break
         except DATABASE_ERRORS as err:
             if loop.time() > deadline:

@@ -136,9 +136,13 @@ async def apply_migrations(
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
 
 
-async def migrate(dsn: str, directory: Path | None = None) -> MigrationStatus:
-    """Connect, apply what is pending, disconnect: the `migrate` command and start-up."""
-    migrations = load_migrations(directory or default_migrations_dir())
+async def migrate(
+    dsn: str, directory: Path | None = None, *, migrations: list[Migration] | None = None
+) -> MigrationStatus:
+    """Connect, apply what is pending, disconnect: the `migrate` command and start-up.
+    `migrations` (already loaded) takes precedence over reading `directory`."""
+    if migrations is None:
+        migrations = load_migrations(directory or default_migrations_dir())
     conn = await asyncpg.connect(dsn, timeout=30)
     try:
         return await apply_migrations(conn, migrations)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from . import signals
-from .search_sql import SEARCH_MODES, build_search
+from .search_sql import SEARCH_MODES, build_search, run_search
 
 TURN_COLUMNS = """
 t.id, t.turn_id, t.session_id, t.conversation_id, t.role, t.content, t.response, t.language,
@@ -153,17 +153,13 @@ async def search_turns(
     trigram: bool = False,
 ) -> list[asyncpg.Record]:
     """`mode` is hybrid, vector or lexical; lexical uses trigrams too when `trigram`."""
-    if mode == "lexical" and trigram:
-        mode = "lexical_trigram"
-    candidates = max(limit * 4, 40)
-    return await pool.fetch(
-        SEARCH[mode],
-        vector,
-        candidates,
-        limit,
-        query,
-        filters.device_id,
-        filters.language,
-        filters.since,
-        filters.until,
+    return await run_search(
+        pool,
+        SEARCH,
+        mode=mode,
+        query=query,
+        vector=vector,
+        limit=limit,
+        trigram=trigram,
+        filter_params=(filters.device_id, filters.language, filters.since, filters.until),
     )

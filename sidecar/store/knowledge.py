@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from ..text import normalize, sha256
-from .search_sql import SEARCH_MODES, build_search
+from .search_sql import SEARCH_MODES, build_search, run_search
 
 MEMORY_COLUMNS = """
 t.id, t.content, t.domain, t.source, t.tags, t.importance, t.metadata, t.scope, t.scope_id,
@@ -247,7 +247,13 @@ async def search_memories(
     trigram: bool = False,
 ) -> list[asyncpg.Record]:
     """`mode` is hybrid, vector or lexical; lexical uses trigrams too when `trigram`."""
-    if mode == "lexical" and trigram:
-        mode = "lexical_trigram"
-    candidates = max(limit * 4, 40)
-    return await pool.fetch(SEARCH[mode], vector, candidates, limit, query, *filters.params())
+    return await run_search(
+        pool,
+        SEARCH,
+        mode=mode,
+        query=query,
+        vector=vector,
+        limit=limit,
+        trigram=trigram,
+        filter_params=filters.params(),
+    )

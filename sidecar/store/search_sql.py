@@ -10,6 +10,11 @@ fragments: no request data is ever formatted into SQL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
 RRF_K = 60
 # "lexical_trigram" is "lexical" where pg_trgm is installed (not in the embedded database).
 SEARCH_MODES = {
@@ -98,3 +103,23 @@ def build_search(table: str, columns: str, filters: str, text_column: str, mode:
         f"JOIN {table} t ON t.id = fused.id "
         "ORDER BY fused.score DESC, t.id DESC LIMIT $3"
     )
+
+
+async def run_search(
+    pool: asyncpg.Pool,
+    statements: Mapping[str, str],
+    *,
+    mode: str,
+    query: str,
+    vector: list[float] | None,
+    limit: int,
+    trigram: bool,
+    filter_params: Sequence[Any],
+) -> list[asyncpg.Record]:
+    """Run one table's statement (from `build_search`) for `mode`: hybrid, vector or lexical;
+    lexical uses trigrams too when `trigram`."""
+    if mode == "lexical" and trigram:
+        mode = "lexical_trigram"
+    # Enough candidates per leg for the fusion to reorder, and for filters to leave k rows.
+    candidates = max(limit * 4, 40)
+    return await pool.fetch(statements[mode], vector, candidates, limit, query, *filter_params)

@@ -9,8 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ... import __version__
 from ...db import DATABASE_ERRORS
-from ...db.migrate import default_migrations_dir, load_migrations, migration_status
-from ...keys import BACKFILL, EMBEDDER, INSTANCE_ID, METRICS, POOL
+from ...db.migrate import migration_status
+from ...keys import BACKFILL, EMBEDDER, INSTANCE_ID, METRICS, MIGRATIONS, POOL
 from ...store import stats as stats_store
 from ..openapi import build_openapi
 from ..responses import json_response
@@ -30,7 +30,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     try:
         async with request.app[POOL].acquire(timeout=2) as conn:
-            migrations = await migration_status(conn, load_migrations(default_migrations_dir()))
+            migrations = await migration_status(conn, request.app[MIGRATIONS])
     except DATABASE_ERRORS as err:
         return json_response(
             {"status": "unavailable", "database": f"unreachable: {type(err).__name__}"}, status=503
