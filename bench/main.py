@@ -77,11 +77,13 @@ async def run_suite(args: argparse.Namespace) -> dict[str, Any]:
     log(f"data set ({size.rows:,} rows, {size.dimensions})")
     dataset = dataset_for(size, BENCH / ".cache" / "data")
     results["dataset"] = _dataset_facts(dataset, size)
+    results["dataset"]["dimensions"] = list(args.dimensions or size.dimensions)
     work = BENCH / ".cache" / f"work-{size.name}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     results["results"] = {}
-    for index, dim in enumerate(size.dimensions):
+    # --dimensions runs a subset of the size's dimensions on the same (cached) data set.
+    for index, dim in enumerate(args.dimensions or size.dimensions):
         results["results"][str(dim)] = await _dimension(
             args, dataset, dim, size, work, first=index == 0
         )
@@ -108,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="quick")
     parser.add_argument("--peers-python", type=Path, default=BENCH / ".venv" / "bin" / "python")
+    parser.add_argument(
+        "--dimensions", type=int, nargs="+", help="only these of the size's dimensions"
+    )
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-tuning", action="store_true")
     parser.add_argument("--skip-embedding", action="store_true")
@@ -115,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-work", action="store_true", help="keep bench/.cache/work-*")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
     args = parser.parse_args(argv)
+    unknown = set(args.dimensions or ()) - set(SIZES[args.size].dimensions)
+    if unknown:
+        parser.error(f"--size {args.size} has dimensions {SIZES[args.size].dimensions}")
     # SIGTERM unwinds like Ctrl-C, so every sidecar and PostgreSQL started here is stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     results = asyncio.run(run_suite(args))
