@@ -29,6 +29,14 @@ def _lat(node: Any) -> tuple[str, Any]:
     return f"{num(node['p50_ms'])} / {num(node['p95_ms'])} / {num(node['p99_ms'])}", node["p95_ms"]
 
 
+def _lat_hits(node: Any) -> tuple[str, Any]:
+    """Latencies and the share of lookups that hit (the sanity check of a hit/miss phase)."""
+    text, key = _lat(node)
+    if node and node.get("hit_rate") is not None:
+        text += f" · {node['hit_rate'] * 100:.0f}% hits"
+    return text, key
+
+
 def _one(value: Any, suffix: str = "") -> tuple[str, Any]:
     return (num(value) + suffix if value is not None else "–"), value
 
@@ -107,8 +115,22 @@ def rows_for(selectivity: dict[str, float]) -> list[Row]:
             None,
         ),
         Row(
+            "cache entries while looking up (of them with signature + vector)",
+            lambda s: (
+                f"{num(dig(s, 'cache', 'entries'))} "
+                f"({num(dig(s, 'cache', 'fill_with_vectors', 'count'))})",
+                dig(s, "cache", "entries"),
+            ),
+            None,
+        ),
+        Row(
             "cache exact hit c=1 p50 / p95 / p99 ms",
             lambda s: _lat(dig(s, "cache", "exact_hit_c1")),
+            None,
+        ),
+        Row(
+            "cache exact hit, entry with signature + vector, c=1 p50 / p95 / p99 ms",
+            lambda s: _lat_hits(dig(s, "cache", "exact_hit_signed_c1")),
             None,
         ),
         Row(
@@ -125,8 +147,26 @@ def rows_for(selectivity: dict[str, float]) -> list[Row]:
             "cache store c=1 p50 / p95 / p99 ms", lambda s: _lat(dig(s, "cache", "store_c1")), None
         ),
         Row(
-            "cache semantic lookup",
-            lambda s: (dig(s, "cache", "semantic") or "not implemented yet", None),
+            "cache semantic hit (after exact miss), vector given, c=1 p50 / p95 / p99 ms",
+            lambda s: _lat_hits(dig(s, "cache", "semantic_hit_c1")),
+            None,
+        ),
+        Row(
+            "cache semantic miss, vector given, c=1 p50 / p95 / p99 ms",
+            lambda s: _lat_hits(dig(s, "cache", "semantic_miss_c1")),
+            None,
+        ),
+        Row(
+            "cache semantic statement's plan, largest signature group",
+            lambda s: (
+                ", ".join(dig(s, "cache", "semantic_plan", "largest group") or []) or "–",
+                None,
+            ),
+            None,
+        ),
+        Row(
+            "cache store with vector c=8 (filling), entries/s",
+            lambda s: _one(dig(s, "cache", "fill_with_vectors", "entries_per_s")),
             None,
         ),
         Row(

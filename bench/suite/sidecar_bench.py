@@ -10,6 +10,7 @@ import asyncpg
 
 from ..config import TOP_K, Size
 from ..data.dataset import Dataset
+from .cache_semantic import CAPACITY
 from .cache_turns import cache_benchmarks, turn_benchmarks
 from .http_load import Client
 from .ingest import batch_bodies, bulk_load, single_adds
@@ -94,12 +95,16 @@ async def _measure(
         async with pool.acquire() as conn:
             out["search_in_database_c1"] = await _in_database(conn, dataset, dim, size)
         out["memory_after_search"] = steady_memory(sidecar.pid, sidecar.postmaster_pid)
-        log("  cache, turns, single adds")
-        out["cache"], cached_queries = await cache_benchmarks(client, size)
+        log("  turns, single adds")
         out["turns"] = await turn_benchmarks(client, size)
         out["ingest_single"] = {f"c{c}": await single_adds(client, size, dim, c) for c in (1, 8)}
         async with pool.acquire() as conn:
             out["database_size_end"] = await database_sizes(conn)
+        # Last, after the disk figure (compared with the peers, who hold no cache): 10k cache
+        # entries with vectors, then exact and semantic lookups at that size.
+        log("  cache: fill with vectors, exact and semantic lookups")
+        out["cache"], cached_queries = await cache_benchmarks(client, pool, size, dim)
+        async with pool.acquire() as conn:
             await conn.execute(DELETE_EXTRA, max(ids))
             await conn.execute("VACUUM ANALYZE knowledge")
     finally:
@@ -115,7 +120,8 @@ async def sidecar_benchmarks(
     """(figures, database id -> row, cached queries, data dir) — the sidecar is stopped after,
     its data dir kept for the tuning experiments."""
     data_dir = work_dir / f"sidecar-{dim}"
-    with running_sidecar(data_dir, sidecar_env(dim)) as sidecar:
+    env = sidecar_env(dim, CACHE_MAX_ENTRIES=str(CAPACITY))
+    with running_sidecar(data_dir, env) as sidecar:
         with MemoryProbe(sidecar.pid, sidecar.postmaster_pid) as probe:
             figures, id_to_row, cached = await _measure(sidecar, dataset, dim, size)
         figures["memory_peak"] = probe.peaks.as_dict()

@@ -17,6 +17,11 @@ import asyncpg
 _LOGGER = logging.getLogger(__name__)
 
 EMBEDDED_TABLES = ("knowledge", "conversations", "response_cache")
+# Tables searched by nearest neighbour over all rows. The cache is not: a semantic lookup only
+# compares entries with the same language, scope and slot signature (a btree finds those few),
+# so an HNSW index there is never read, yet every hit (an UPDATE) had to insert into it:
+# 1.7-1.9 ms of each cache hit (bench/README.md). Migration 0004 drops the old one.
+HNSW_INDEXED_TABLES = ("knowledge", "conversations")
 SPACE_LOCK_KEY = 0x41494D4553  # "AIMES": serialises space changes between sidecars
 
 SELECT_SPACE = "SELECT embedding_model, embedding_dimensions FROM instance"
@@ -68,7 +73,8 @@ async def ensure_space(pool: asyncpg.Pool, model: str, dimensions: int) -> bool:
             await conn.execute(DROP_INDEX.format(table=table))
             await conn.execute(CLEAR_VECTORS.format(table=table))
             await conn.execute(RETYPE_COLUMN.format(table=table, dimensions=dimensions))
-            await conn.execute(CREATE_INDEX.format(table=table))
+            if table in HNSW_INDEXED_TABLES:
+                await conn.execute(CREATE_INDEX.format(table=table))
         await conn.execute(UPDATE_SPACE, model, dimensions)
     # Connections cache the column types of prepared statements; start them afresh.
     await pool.expire_connections()

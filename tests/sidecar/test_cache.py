@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sidecar.keys import POOL
 from sidecar.store import cache
 
-from .conftest import MakeClient
+from .conftest import MakeClient, eventually
 
 
 async def store(client: TestClient, query: str, response: str, **fields: Any) -> dict[str, Any]:
@@ -124,3 +124,16 @@ async def test_lookups_commit_without_waiting_for_the_wal_flush_and_only_themsel
     stats = await (await client.get("/cache/stats")).json()
     assert (stats["hits"], stats["misses"]) == (1, 1)  # an exact miss counts in COUNT_MISS
     assert (await lookup(client, "good night", language="en"))["entry"]["id"] == entry["id"]
+
+
+async def test_only_tables_searched_over_all_rows_carry_an_hnsw_index(client: TestClient) -> None:
+    """The cache compares within a signature group (btree): an HNSW index there would only
+    slow every hit down (migration 0004)."""
+    query = "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING hnsw%'"
+
+    async def indexed() -> bool:
+        return bool(await client.app[POOL].fetch(query))
+
+    await eventually(indexed)  # the embedding space is set up while the sidecar starts
+    tables = {row["tablename"] for row in await client.app[POOL].fetch(query)}
+    assert tables == {"knowledge", "conversations"}

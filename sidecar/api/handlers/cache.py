@@ -22,7 +22,9 @@ from ..validation import (
     text,
     validate,
     validate_query,
+    vector,
 )
+from .memory import check_client_vector
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ LOOKUP_SCHEMA = vol.Schema(
         vol.Optional("kinds", default=list(KINDS)): _KINDS,
         vol.Optional("min_similarity", default=DEFAULT_SIMILARITY): number(0, 1),
         vol.Optional("semantic", default=True): boolean,
+        # The query's embedding, computed by the client: used instead of the provider.
+        vol.Optional("embedding"): vector,
     }
 )
 STORE_SCHEMA = vol.Schema(
@@ -60,6 +64,9 @@ STORE_SCHEMA = vol.Schema(
         vol.Optional("signature"): vol.Any(None, json_object),
         vol.Optional("dependencies", default=list): _DEPENDENCIES,
         vol.Optional("ttl_seconds"): integer(1, 30 * 86400),
+        # The entry's embedding (as a query), computed by the client: used instead of the
+        # provider.
+        vol.Optional("embedding"): vector,
     }
 )
 INVALIDATE_SCHEMA = vol.Schema(
@@ -87,6 +94,9 @@ async def _embed(embedder: Embedder, normalized: str, within: float) -> list[flo
 
 async def lookup(request: web.Request) -> web.Response:
     body = validate(LOOKUP_SCHEMA, await read_json(request))
+    # Checked before anything is looked up, so a bad vector is refused whatever would match.
+    if (client_vector := body.get("embedding")) is not None:
+        check_client_vector(request, client_vector, "embedding")
     pool, embedder = request.app[POOL], request.app[EMBEDDER]
     key = cache.cache_key(body["query"], body["language"], body["scope"], body.get("signature"))
     lookups = request.app[METRICS].cache_lookups
@@ -101,12 +111,16 @@ async def lookup(request: web.Request) -> web.Response:
         await cache.count_miss(pool)
         lookups.labels("miss").inc()
         return json_response({"hit": False, "semantic": "skipped"})
-    vector = await _embed(embedder, key.normalized, LOOKUP_EMBED_TIMEOUT)
-    if vector is None:
+    query_vector = client_vector
+    if query_vector is None:
+        query_vector = await _embed(embedder, key.normalized, LOOKUP_EMBED_TIMEOUT)
+    if query_vector is None:
         await cache.count_miss(pool)
         lookups.labels("miss").inc()
         return json_response({"hit": False, "semantic": "unavailable"})
-    row = await cache.lookup_semantic(pool, key, body["kinds"], vector, body["min_similarity"])
+    row = await cache.lookup_semantic(
+        pool, key, body["kinds"], query_vector, body["min_similarity"]
+    )
     if row["id"] is None:
         lookups.labels("miss").inc()
         return json_response(
@@ -128,10 +142,15 @@ async def store(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     signature = body.get("signature")
     key = cache.cache_key(body["query"], body["language"], body["scope"], signature)
-    # Entries are embedded like lookups (as queries) so that the same text scores 1.0.
-    vector = None
-    if signature is not None:
-        vector = await _embed(request.app[EMBEDDER], key.normalized, settings.embedding_timeout)
+    # Entries are embedded like lookups (as queries) so that the same text scores 1.0. A
+    # client's vector is stored as given (with or without a signature, like the backfill).
+    entry_vector = body.get("embedding")
+    if entry_vector is not None:
+        check_client_vector(request, entry_vector, "embedding")
+    elif signature is not None:
+        entry_vector = await _embed(
+            request.app[EMBEDDER], key.normalized, settings.embedding_timeout
+        )
     row = await cache.store(
         request.app[POOL],
         key=key,
@@ -141,7 +160,7 @@ async def store(request: web.Request) -> web.Response:
         metadata=body["metadata"],
         signature=signature,
         dependencies=body["dependencies"],
-        vector=vector,
+        vector=entry_vector,
         ttl_seconds=body.get("ttl_seconds", settings.cache_ttl_seconds),
         max_entries=settings.cache_max_entries,
     )

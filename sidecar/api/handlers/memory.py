@@ -101,7 +101,8 @@ def _memory_id(request: web.Request) -> int:
     return int(raw)
 
 
-def _check_client_vector(request: web.Request, vec: list[float], path: str) -> None:
+def check_client_vector(request: web.Request, vec: list[float], path: str) -> None:
+    """A vector the client sent must be in the embedding space: 400 naming `path` if not."""
     embedder = request.app[EMBEDDER]
     if embedder.dimensions is None:
         raise bad_request(
@@ -123,7 +124,7 @@ async def _document_vectors(
     vectors: list[list[float] | None] = [body.get("embedding") for body in bodies]
     for index, vec in enumerate(vectors):
         if vec is not None:
-            _check_client_vector(request, vec, path.format(index=index))
+            check_client_vector(request, vec, path.format(index=index))
     missing = [index for index, vec in enumerate(vectors) if vec is None]
     if missing:
         embedded = await embedder.embed_documents([bodies[index]["content"] for index in missing])
@@ -172,7 +173,7 @@ async def _search(request: web.Request, params: dict[str, Any]) -> web.Response:
     vec = params.get("embedding")
     reason = None
     if vec is not None:
-        _check_client_vector(request, vec, "embedding")
+        check_client_vector(request, vec, "embedding")
     elif mode != "lexical":
         vec = await embedder.embed_query(params["query"])
         if vec is None:
