@@ -27,16 +27,19 @@ INDEX_VARIANTS = {
         "idx_knowledge_metadata",
     ),
 }
-# The full-text leg's query: as shipped (English stems OR every word as written, stop words
-# included), English only (stop words dropped, still OR), and all words required (AND).
-TSQUERY = "ai_memory_tsquery($4)"
-TSQUERY_VARIANTS = {
-    "as shipped: english + simple, OR": TSQUERY,
-    "english only, OR": (
-        "to_tsquery('simple', coalesce((SELECT string_agg(quote_literal(lexeme), ' | ') "
-        "FROM unnest(tsvector_to_array(to_tsvector('english', $4))) AS lexeme), ''))"
+# The full-text leg (sidecar/store/search_sql.py, migration 0003): as shipped (rows with
+# every meaningful word, any of them when no row has all), all words only (no fallback), and
+# 0001's query (English stems OR every word as written, stop words included). Each variant
+# is (replacements in the shipped statement, the tsquery whose matches are counted).
+_ALL_WORDS = "ai_memory_tsquery_all($4)"
+_FALLBACK = "NOT EXISTS (SELECT FROM all_words)"
+TSQUERY_VARIANTS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "as shipped: all words, any word if none": ((), _ALL_WORDS),
+    "all words only, no fallback": (((_FALLBACK, "FALSE"),), _ALL_WORDS),
+    "0001: english + simple, OR of every word": (
+        ((_ALL_WORDS, "ai_memory_tsquery($4)"), (_FALLBACK, "FALSE")),
+        "ai_memory_tsquery($4)",
     ),
-    "english, AND (plainto_tsquery)": "plainto_tsquery('english', $4)",
 }
 COUNT_MATCHES = "SELECT count(*) FROM knowledge, {tsquery} AS query WHERE search_tsv @@ query"
 
@@ -96,8 +99,11 @@ async def fulltext_variants(url: str, dataset: Dataset, dim: int, size: Size) ->
     pool = await direct_pool(url)
     try:
         async with pool.acquire() as conn:
-            for name, tsquery in TSQUERY_VARIANTS.items():
-                statement = SEARCH["hybrid"].replace(TSQUERY, tsquery)
+            for name, (replacements, tsquery) in TSQUERY_VARIANTS.items():
+                statement = SEARCH["hybrid"]
+                for shipped, variant in replacements:
+                    assert shipped in statement, f"{shipped!r} is no longer in the statement"
+                    statement = statement.replace(shipped, variant)
                 count_sql = COUNT_MATCHES.format(tsquery=tsquery.replace("$4", "$1"))
                 for params in args[:5]:
                     await conn.fetch(statement, *params)
