@@ -2,8 +2,9 @@
 
 Per turn: spoken feedback ("that was wrong") → HA's local intents (optional) → response
 cache → memories for LLM targets → the target agent (its result offered to the cache) →
-record the turn in the background. Nothing the sidecar does (slow, down, rejecting) can
-stop the target agent from answering.
+record the turn in the background. The cache lookup and the memory recall are sent to the
+sidecar while HA's intents are still being matched (prefetch.py). Nothing the sidecar does
+(slow, down, rejecting) can stop the target agent from answering.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import compat
+from .cache.check import CacheCheck
 from .cache.plan import tool_calls_of
 from .const import (
     CONF_LOCAL_FIRST,
@@ -33,8 +35,8 @@ from .const import (
 from .data import AiMemoryConfigEntry
 from .entity import sidecar_device_info
 from .feedback import async_answer_voice_feedback
-from .memory_context import MemoryContext, async_build_memory_context, merge_prompts
-from .response_cache import CacheCheck
+from .memory_context import MemoryContext, merge_prompts
+from .prefetch import TurnPrefetch
 from .turns import TurnOutcome, async_record_turn, speech_of
 
 PARALLEL_UPDATES = 0
@@ -86,40 +88,43 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
     ) -> conversation.ConversationResult:
         """Answer through local intents, the cache or the target agent."""
         started_at, started = dt_util.utcnow(), time.monotonic()
-        target, memory = self._target_agent(), MemoryContext()
-        handled_by, agent_id = "local_intent", HOME_ASSISTANT_AGENT
-
         if feedback := await async_answer_voice_feedback(
             self.hass, self._entry, user_input, chat_log, self.entity_id
         ):
             return feedback  # "that was wrong": rated the last turn, not a turn itself
-        result: conversation.ConversationResult | None = None
-        if target != HOME_ASSISTANT_AGENT and self._options[CONF_LOCAL_FIRST]:
-            result = await self._async_try_local(user_input, chat_log)
-        # What HA answers locally is fast and exact already; the rest may be cached.
-        cache = self._entry.runtime_data.cache
-        assert cache is not None
-        check = CacheCheck()
-        if result is None:
-            handled_by, agent_id = "cache", target
-            check = await cache.async_lookup(
-                user_input, chat_log, target=target, agent_id=self.entity_id
-            )
-            result = check.result
-        tool_calls = check.tool_calls
-        if result is None:
-            if target != HOME_ASSISTANT_AGENT:
-                memory = await async_build_memory_context(
-                    self._entry.runtime_data.client, user_input.text, self._options
+        options, target = self._options, self._target_agent()
+        local_first = target != HOME_ASSISTANT_AGENT and bool(options[CONF_LOCAL_FIRST])
+        prefetch = TurnPrefetch(
+            self.hass, self._entry, user_input, chat_log, target=target, options=options
+        )
+        memory, check = MemoryContext(), CacheCheck()
+        handled_by, agent_id = "local_intent", HOME_ASSISTANT_AGENT
+        try:
+            # The sidecar's round trips overlap HA's matching (see prefetch.py).
+            prefetch.async_start(before_local=local_first)
+            result = await self._async_try_local(user_input, chat_log) if local_first else None
+            # What HA answers locally is fast and exact already; the rest may be cached.
+            if result is None:
+                handled_by, agent_id = "cache", target
+                check = await prefetch.async_cache(self.entity_id)
+                result = check.result
+            tool_calls = check.tool_calls
+            if result is None:
+                memory = await prefetch.async_memory()
+                handled_by, agent_id = "target_agent", target
+                seen = len(chat_log.content)
+                result = await self._async_delegate(user_input, chat_log, target, memory)
+                tool_calls = tool_calls_of(chat_log.content[seen:])
+                api_id = chat_log.llm_api.api.id if chat_log.llm_api else None
+                cache = self._entry.runtime_data.cache
+                assert cache is not None
+                cache.async_store(
+                    check, user_input, result, tool_calls, target=target, api_id=api_id
                 )
-            handled_by, agent_id = "target_agent", target
-            seen = len(chat_log.content)
-            result = await self._async_delegate(user_input, chat_log, target, memory)
-            tool_calls = tool_calls_of(chat_log.content[seen:])
-            api_id = chat_log.llm_api.api.id if chat_log.llm_api else None
-            cache.async_store(check, user_input, result, tool_calls, target=target, api_id=api_id)
+        finally:
+            await prefetch.async_close()  # a hit or HA's own answer leaves nothing running
 
-        if self._options[CONF_RECORD_TURNS]:
+        if options[CONF_RECORD_TURNS]:
             outcome = TurnOutcome(
                 user_input=user_input,
                 result=result,
@@ -133,8 +138,9 @@ class AiMemoryConversationEntity(conversation.ConversationEntity):
                 cache=check.record,
                 tool_calls=[call.as_dict() for call in tool_calls],
             )
+            # Not started eagerly: the turn is built and queued after the answer went back.
             self.hass.async_create_background_task(
-                self._async_record(outcome), name=f"{DOMAIN} record turn"
+                self._async_record(outcome), name=f"{DOMAIN} record turn", eager_start=False
             )
         return conversation.ConversationResult(
             response=result.response,

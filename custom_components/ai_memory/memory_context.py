@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeassistant.util.async_ import create_eager_task
+
 from .api import AiMemoryClient, AiMemoryError
 from .const import (
     ALIAS_CATEGORY,
@@ -75,20 +77,27 @@ async def async_build_memory_context(
         found = await client.async_search_memory(text, request_timeout=RECALL_TIMEOUT, **filters)
         return list(found.get("results", []))
 
+    # Both requests start now (eagerly) rather than on the loop's next turn: the agent
+    # starts HA's CPU-bound intent matching right after, and the round trips should overlap it.
+    searching = create_eager_task(_memories())
+    listing = create_eager_task(
+        client.async_list_preferences(limit=PREFERENCE_LIMIT, request_timeout=RECALL_TIMEOUT)
+    )
     try:
         async with asyncio.timeout(RECALL_TIMEOUT):
-            memories, preferences = await asyncio.gather(
-                _memories(),
-                client.async_list_preferences(
-                    limit=PREFERENCE_LIMIT, request_timeout=RECALL_TIMEOUT
-                ),
-            )
+            memories, preferences = await asyncio.gather(searching, listing)
     except (AiMemoryError, TimeoutError) as err:
         LOGGER.debug("Answering without memories: %s", err)
         return MemoryContext()
     except Exception:  # an unexpected answer must not cost the user an answer
         LOGGER.exception("Unexpected error while recalling memories")
         return MemoryContext()
+    finally:
+        # When one request failed or time ran out, the other must not outlive the turn.
+        if pending := [task for task in (searching, listing) if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending)
     return MemoryContext(
         prompt=_render(memories, preferences),
         memory_ids=[memory["id"] for memory in memories if "id" in memory],

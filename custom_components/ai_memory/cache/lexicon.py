@@ -117,6 +117,15 @@ class Lexicon:
         """`shape`: the request's words with names and numbers as PLACEHOLDERS."""
         return self.questions is not None and self.questions.fullmatch(" ".join(shape)) is not None
 
+    @functools.cached_property
+    def numbers_by_first_word(self) -> Mapping[str, tuple[tuple[tuple[str, ...], int], ...]]:
+        """`numbers` grouped by their first word, each group still longest first: analyze
+        tries only the numbers that can start at a word instead of all of them per word."""
+        groups: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for key, value in self.numbers.items():
+            groups.setdefault(key[0], []).append((key, value))
+        return {word: tuple(group) for word, group in groups.items()}
+
     @property
     def known(self) -> bool:
         """False when HA ships no intents for the language (everything is then guarded)."""

@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
 from .lexicon import Lexicon, build_lexicon
@@ -39,6 +39,15 @@ def load_lexicon(language: str) -> Lexicon:
 
     The data ships with HA and does not change while it runs: built once per process."""
     return build_lexicon(language, intent_data(language))
+
+
+@callback
+def async_built_lexicon(hass: HomeAssistant, language: str) -> Lexicon | None:
+    """The language's lexicon if it is built already; never waits nor starts a build."""
+    future = hass.data.get(DATA_LEXICONS, {}).get(language)
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return None
+    return future.result()
 
 
 async def async_get_lexicon(hass: HomeAssistant, language: str) -> Lexicon:

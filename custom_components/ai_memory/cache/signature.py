@@ -130,7 +130,7 @@ def analyze(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             )
             index += length
             continue
-        if found_number := _spelled_number(words, index, lexicon.numbers):
+        if found_number := _spelled_number(words, index, lexicon.numbers_by_first_word):
             length, value = found_number
             slots.append(("number", value))
             shape.append(PLACEHOLDERS["number"])
@@ -196,9 +196,11 @@ def _without_skip_phrases(words: list[str], phrases: tuple[tuple[str, ...], ...]
 
 
 def _spelled_number(
-    words: list[str], start: int, numbers: Mapping[tuple[str, ...], int]
+    words: list[str],
+    start: int,
+    numbers: Mapping[str, tuple[tuple[tuple[str, ...], int], ...]],
 ) -> tuple[int, str] | None:
-    for key, value in numbers.items():  # longest first
+    for key, value in numbers.get(words[start], ()):  # longest first
         if tuple(words[start : start + len(key)]) == key:
             return len(key), str(value)
     return None
