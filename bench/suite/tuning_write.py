@@ -27,17 +27,19 @@ INDEX_VARIANTS = {
         "idx_knowledge_metadata",
     ),
 }
-# The full-text leg (sidecar/store/search_sql.py, migration 0003): as shipped (rows with
-# every meaningful word, any of them when no row has all), all words only (no fallback), and
-# 0001's query (English stems OR every word as written, stop words included). Each variant
-# is (replacements in the shipped statement, the tsquery whose matches are counted).
+# The hybrid statement's full-text leg (sidecar/store/search_sql.py, migration 0003): as
+# shipped (rows with every meaningful word), any meaningful word (what lexical mode falls back
+# to), and 0001's query (English stems OR every word as written, stop words included). Each
+# variant is (replacements in the shipped statement, the tsquery whose matches are counted).
 _ALL_WORDS = "ai_memory_tsquery_all($4)"
-_FALLBACK = "NOT EXISTS (SELECT FROM all_words)"
 TSQUERY_VARIANTS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
-    "as shipped: all words, any word if none": ((), _ALL_WORDS),
-    "all words only, no fallback": (((_FALLBACK, "FALSE"),), _ALL_WORDS),
+    "as shipped: every meaningful word": ((), _ALL_WORDS),
+    "any meaningful word": (
+        ((_ALL_WORDS, "ai_memory_tsquery_any($4)"),),
+        "ai_memory_tsquery_any($4)",
+    ),
     "0001: english + simple, OR of every word": (
-        ((_ALL_WORDS, "ai_memory_tsquery($4)"), (_FALLBACK, "FALSE")),
+        ((_ALL_WORDS, "ai_memory_tsquery($4)"),),
         "ai_memory_tsquery($4)",
     ),
 }

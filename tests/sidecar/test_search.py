@@ -81,6 +81,31 @@ async def test_full_text_wants_every_word_and_falls_back_to_any_word(
     ]
 
 
+async def test_hybrid_full_text_leg_has_no_any_word_fallback(client: TestClient) -> None:
+    """In hybrid search the vector leg gives recall; an any-word fallback there ranked every
+    row with any word (the benchmark's p95 tail), so no row with all words means no rows."""
+    await add_facts(client)
+    pool = client.app[POOL]
+
+    async def has_vectors() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM knowledge WHERE embedding IS NULL") == 0
+
+    await eventually(has_vectors)
+    vector = await pool.fetchval("SELECT embedding FROM knowledge WHERE content LIKE 'Bob%'")
+    params = knowledge.SearchFilters().params()
+    # One vector candidate; "kitchen" and "tomatoes" are in two other facts, never together.
+    hybrid = await pool.fetch(
+        knowledge.SEARCH["hybrid"], vector, 1, 10, "kitchen tomatoes", *params
+    )
+    assert [row["content"] for row in hybrid] == ["Bob is allergic to peanuts"]
+    lexical = await pool.fetch(
+        knowledge.SEARCH["lexical"], None, 1, 10, "kitchen tomatoes", *params
+    )
+    # Lexical search (its only leg) falls back to rows with any of the words.
+    assert len(lexical) == 1
+    assert lexical[0]["content"].startswith(("The garage door", "Anna waters"))
+
+
 async def test_writes_succeed_while_the_provider_is_down_and_are_backfilled(
     client: TestClient, embedding_server: EmbeddingServer
 ) -> None:
