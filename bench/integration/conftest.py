@@ -14,14 +14,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bench.suite.sidecar_run import RunningSidecar, running_sidecar
-from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
-from tests.integration.e2e_support import sidecar_call
+from tests.integration.e2e_support import configured_entry
 
 
 @pytest.fixture(autouse=True)
@@ -60,17 +58,5 @@ async def ai_memory_entry(
     the test points its target agent at the stand-in agents."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "intent", {})
-    info = await sidecar_call(hass, bench_sidecar.process, "GET", "/info")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="AI Memory (bench)",
-        unique_id=info["instance_id"],
-        data={CONF_URL: bench_sidecar.url, CONF_TOKEN: bench_sidecar.token},
-        options=dict(DEFAULT_OPTIONS),
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    async with configured_entry(hass, bench_sidecar.process, "AI Memory (bench)") as entry:
+        yield entry

@@ -175,19 +175,8 @@ async def cache_entry(
     hass: HomeAssistant, cache_sidecar: SidecarProcess
 ) -> AsyncIterator[MockConfigEntry]:
     """The integration configured against `cache_sidecar`, starting with an empty cache."""
-    from .e2e_support import sidecar_call
+    from .e2e_support import configured_entry, sidecar_call
 
     await sidecar_call(hass, cache_sidecar, "DELETE", "/cache/clear", params={"all": "true"})
-    info = await sidecar_call(hass, cache_sidecar, "GET", "/info")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="AI Memory (cache e2e)",
-        unique_id=info["instance_id"],
-        data={CONF_URL: cache_sidecar.url, CONF_TOKEN: cache_sidecar.token},
-        options=dict(DEFAULT_OPTIONS),
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
+    async with configured_entry(hass, cache_sidecar, "AI Memory (cache e2e)") as entry:
+        yield entry

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from homeassistant.components import conversation
+from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
 from tests.support.sidecar_process import SidecarProcess
 
 
@@ -31,6 +35,30 @@ async def sidecar_call(
         if "ndjson" in response.content_type:
             return [json.loads(line) for line in (await response.text()).splitlines()]
         return await response.json()
+
+
+@asynccontextmanager
+async def configured_entry(
+    hass: HomeAssistant, process: SidecarProcess, title: str
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration set up against a real sidecar with default options, as a user gets
+    it; unloaded afterwards."""
+    info = await sidecar_call(hass, process, "GET", "/info")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=info["instance_id"],
+        data={CONF_URL: process.url, CONF_TOKEN: process.token},
+        options=dict(DEFAULT_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    try:
+        yield entry
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def ask(

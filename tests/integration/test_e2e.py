@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from homeassistant.components import conversation
-from homeassistant.const import CONF_TOKEN, CONF_URL, STATE_OFF, STATE_ON
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
@@ -27,9 +27,10 @@ from homeassistant.helpers import intent
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from custom_components.ai_memory.const import DOMAIN
 from tests.support.sidecar_process import SidecarProcess
 
+from .e2e_support import configured_entry
 from .helpers import async_setup_light
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -78,19 +79,8 @@ async def e2e_entry(
     hass: HomeAssistant, sidecar_process: SidecarProcess
 ) -> AsyncIterator[MockConfigEntry]:
     """The integration configured against the real sidecar."""
-    info = await _get(hass, sidecar_process, "/info")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="AI Memory (e2e)",
-        unique_id=info["instance_id"],
-        data={CONF_URL: sidecar_process.url, CONF_TOKEN: sidecar_process.token},
-        options=dict(DEFAULT_OPTIONS),
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
+    async with configured_entry(hass, sidecar_process, "AI Memory (e2e)") as entry:
+        yield entry
 
 
 async def _get(hass: HomeAssistant, process: SidecarProcess, path: str, **params: str) -> Any:
