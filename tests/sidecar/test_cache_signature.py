@@ -159,6 +159,9 @@ def test_questions_about_the_home_are_live(
         ("pl", "opowiedz dowcip", True),
         ("en", "turn on the ceiling light", False),  # a command: only a plan may be cached
         ("en", "set a timer for 5 minutes", False),  # numbers: only a plan
+        # Commands naming nothing the home has: a reply without a tool call did nothing.
+        ("en", "turn off the lights", False),
+        ("pl", "wyłącz wszystko", False),
     ],
 )
 def test_which_requests_may_be_answered_with_plain_text(

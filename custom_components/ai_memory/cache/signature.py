@@ -145,7 +145,9 @@ def analyze(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         if word.isalnum():  # HA's sentences are matched on words only
             shape.append(word)
         question = question or word in lexicon.question_words
-        if word in lexicon.state_words or word in lexicon.value_words:
+        # A word of one side of an opposite pair ("off", "unlock", "stop") asks for an action:
+        # a reply without a tool call ("OK, turned off") did nothing, so never reuse it.
+        if word in lexicon.state_words or word in lexicon.value_words or word in lexicon.one_sided:
             state = True
         if word in lexicon.free:
             continue
