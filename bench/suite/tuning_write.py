@@ -8,7 +8,13 @@ from typing import Any
 
 import asyncpg
 
-from sidecar.store.knowledge import _WRITABLE, CREATE_INCOMING, INSERT_INCOMING, SEARCH, NewMemory
+from sidecar.store.knowledge import (
+    CREATE_INCOMING,
+    INSERT_INCOMING,
+    SEARCH,
+    WRITABLE_COLUMNS,
+    NewMemory,
+)
 
 from ..config import TOP_K, Size
 from ..data.dataset import Dataset
@@ -55,7 +61,7 @@ async def _insert_once(conn: asyncpg.Connection, drop: tuple[str, ...], rows: li
         begin = time.perf_counter()
         await conn.execute(CREATE_INCOMING)
         await conn.copy_records_to_table(
-            "knowledge_incoming", records=rows, columns=("ord", *_WRITABLE)
+            "knowledge_incoming", records=rows, columns=("ord", *WRITABLE_COLUMNS)
         )
         await conn.fetch(INSERT_INCOMING)
         return time.perf_counter() - begin

@@ -108,7 +108,8 @@ def _operation(route: Any) -> dict[str, Any]:
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _schema(route.body)}},
+            # NDJSON bodies (/memory/import) are described by the schema of one line.
+            "content": {route.consumes: {"schema": _schema(route.body)}},
         }
     if not route.public:
         operation["security"] = [{"bearer": []}]

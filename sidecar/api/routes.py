@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import voluptuous as vol
 from aiohttp import web
 
-from .handlers import cache, conversations, memory, preferences, service, training
+from .handlers import (
+    cache,
+    conversations,
+    memory,
+    memory_import,
+    preferences,
+    service,
+    training,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -25,6 +33,7 @@ class Route:
     query: vol.Schema | None = None
     public: bool = False
     produces: str = "application/json"
+    consumes: str = "application/json"
 
 
 ROUTES: tuple[Route, ...] = (
@@ -53,6 +62,15 @@ ROUTES: tuple[Route, ...] = (
         "Add many memories in one transaction",
         "memory",
         body=memory.BATCH_SCHEMA,
+    ),
+    Route(
+        "POST",
+        "/memory/import",
+        memory_import.import_memories,
+        "Import many memories: NDJSON, one /memory/add body per line, all or nothing",
+        "memory",
+        body=memory.ADD_SCHEMA,
+        consumes=memory_import.CONTENT_TYPE,
     ),
     Route(
         "GET",

@@ -22,6 +22,11 @@ EMBEDDED_TABLES = ("knowledge", "conversations", "response_cache")
 # so an HNSW index there is never read, yet every hit (an UPDATE) had to insert into it:
 # 1.7-1.9 ms of each cache hit (bench/README.md). Migration 0004 drops the old one.
 HNSW_INDEXED_TABLES = ("knowledge", "conversations")
+# Vectors are stored at half precision (migration 0005): a number from 65520 up rounds to
+# infinity there, and one of 2^-25 or less to zero. Every vector is checked against these
+# before it is written (sidecar/api/validation.py, sidecar/embeddings/service.py).
+HALF_OVERFLOW = 65520.0
+HALF_ZERO = 2.0**-25
 SPACE_LOCK_KEY = 0x41494D4553  # "AIMES": serialises space changes between sidecars
 
 SELECT_SPACE = "SELECT embedding_model, embedding_dimensions FROM instance"
@@ -32,13 +37,14 @@ UPDATE instance SET embedding_model = $1, embedding_dimensions = $2, updated_at 
 # reaches these templates.
 CLEAR_VECTORS = "UPDATE {table} SET embedding = NULL WHERE embedding IS NOT NULL"
 DROP_INDEX = "DROP INDEX IF EXISTS {table}_embedding_hnsw"
+# Half precision (migration 0005 says why): the index fits in shared buffers.
 RETYPE_COLUMN = """
-ALTER TABLE {table} ALTER COLUMN embedding TYPE vector({dimensions:d}),
+ALTER TABLE {table} ALTER COLUMN embedding TYPE halfvec({dimensions:d}),
                     ALTER COLUMN embedding SET STORAGE PLAIN
 """
 CREATE_INDEX = """
 CREATE INDEX IF NOT EXISTS {table}_embedding_hnsw ON {table}
-    USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)
+    USING hnsw (embedding halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)
 """
 
 

@@ -13,12 +13,14 @@ import math
 import time
 from dataclasses import dataclass
 
+from ..db.embedding_space import HALF_OVERFLOW, HALF_ZERO
 from .providers import EmbeddingError, EmbeddingProvider
 
 _LOGGER = logging.getLogger(__name__)
 
 COOLDOWN_SECONDS = 30.0
-# pgvector's HNSW index handles `vector` columns up to 2,000 dimensions.
+# pgvector's HNSW index handles up to 2,000 dimensions of `vector` (4,000 of the `halfvec`
+# stored now); the instance table's CHECK keeps 2,000.
 MAX_DIMENSIONS = 2000
 
 # Models that were trained with task prefixes and lose quality without them (Ollama does not
@@ -117,6 +119,11 @@ class Embedder:
             raise EmbeddingError(f"expected {self.dimensions} dimensions, got {size}")
         if not all(isinstance(x, int | float) and math.isfinite(x) for x in vector):
             raise EmbeddingError("vector contains a non-finite or non-numeric value")
+        largest = max(map(abs, vector))
+        if largest >= HALF_OVERFLOW:
+            raise EmbeddingError("vector has numbers beyond half precision (|x| > 65504)")
+        if largest <= HALF_ZERO:
+            raise EmbeddingError("vector is all zeros at half precision")
         return vector
 
     async def _embed(self, texts: list[str]) -> list[list[float]] | None:

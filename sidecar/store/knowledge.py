@@ -16,7 +16,7 @@ t.id, t.content, t.domain, t.source, t.tags, t.importance, t.metadata, t.scope, 
 t.created_at, t.updated_at, t.expires_at,
 CASE WHEN t.embedding IS NULL THEN 'pending' ELSE 'stored' END AS embedding_status
 """
-_WRITABLE = (
+WRITABLE_COLUMNS = (
     "content",
     "content_hash",
     "embedding",
@@ -32,7 +32,7 @@ _WRITABLE = (
 
 # A duplicate is a no-op; an expired duplicate comes back to life with the new expiry.
 INSERT_MEMORY = f"""
-INSERT INTO knowledge ({", ".join(_WRITABLE)})
+INSERT INTO knowledge ({", ".join(WRITABLE_COLUMNS)})
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT ON CONSTRAINT knowledge_unique_fact DO UPDATE
     SET expires_at = EXCLUDED.expires_at, updated_at = now()
@@ -45,7 +45,7 @@ WHERE domain = $1 AND scope = $2 AND scope_id = $3 AND content_hash = $4
 """
 CREATE_INCOMING = """
 CREATE TEMP TABLE knowledge_incoming (
-    ord INTEGER, content TEXT, content_hash BYTEA, embedding vector, domain TEXT, source TEXT,
+    ord INTEGER, content TEXT, content_hash BYTEA, embedding halfvec, domain TEXT, source TEXT,
     tags TEXT[], importance DOUBLE PRECISION, metadata JSONB, scope TEXT, scope_id TEXT,
     expires_at TIMESTAMPTZ
 ) ON COMMIT DROP
@@ -54,8 +54,8 @@ CREATE TEMP TABLE knowledge_incoming (
 # follow it), report per input row.
 INSERT_INCOMING = f"""
 WITH inserted AS (
-    INSERT INTO knowledge ({", ".join(_WRITABLE)})
-    SELECT {", ".join(_WRITABLE)} FROM (
+    INSERT INTO knowledge ({", ".join(WRITABLE_COLUMNS)})
+    SELECT {", ".join(WRITABLE_COLUMNS)} FROM (
         SELECT DISTINCT ON (domain, scope, scope_id, content_hash) *
         FROM knowledge_incoming ORDER BY domain, scope, scope_id, content_hash, ord
     ) first_of_each ORDER BY ord
@@ -178,7 +178,7 @@ async def add_memories(
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(CREATE_INCOMING)
         await conn.copy_records_to_table(
-            "knowledge_incoming", records=records, columns=("ord", *_WRITABLE)
+            "knowledge_incoming", records=records, columns=("ord", *WRITABLE_COLUMNS)
         )
         results = [dict(row) for row in await conn.fetch(INSERT_INCOMING)]
         if any(result["id"] is None for result in results):

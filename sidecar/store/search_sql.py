@@ -108,7 +108,7 @@ def build_search(table: str, columns: str, filters: str, text_column: str, mode:
     )
     return (
         # Declares the types of $1 and $4 for the modes whose legs do not use them.
-        f"WITH params AS (SELECT $1::vector AS query_vector, $4::text AS query_text),{ctes},\n"
+        f"WITH params AS (SELECT $1::halfvec AS query_vector, $4::text AS query_text),{ctes},\n"
         f"{_fuse(legs, 'vector_leg' in legs)}\n"
         f"SELECT {columns}, fused.score, fused.similarity FROM fused "
         f"JOIN {table} t ON t.id = fused.id "

@@ -124,6 +124,21 @@ async def test_a_wrong_dimension_from_the_provider_is_never_stored(
     assert await stored_dimensions(client) == {256}
 
 
+async def test_vectors_beyond_half_precision_are_never_stored(
+    make_client: MakeClient, embedding_server: EmbeddingServer
+) -> None:
+    embedding_server.mode = "unscaled"  # numbers up to ~1e5: fine as 32-bit floats
+    client = await make_client()
+    created = await client.post("/memory/add", json={"content": "Numbers too large"})
+    assert created.status == 201
+    assert (await created.json())["embedding_status"] == "pending"
+    info = await (await client.get("/info")).json()
+    assert info["embeddings"]["available"] is False
+    assert "beyond half precision" in info["embeddings"]["reason"]
+    embedding_server.mode = "ok"
+    await eventually(lambda: all_embedded(client))
+
+
 async def test_garbage_errors_and_timeouts_leave_rows_pending(
     make_client: MakeClient, embedding_server: EmbeddingServer
 ) -> None:

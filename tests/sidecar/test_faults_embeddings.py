@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
+import struct
 import tempfile
 import time
 import uuid
@@ -127,6 +128,11 @@ async def _stored_vectors(database_url: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
+def _as_stored(vector: list[float]) -> list[float]:
+    """The vector rounded to half precision, as the sidecar stores it (migration 0005)."""
+    return list(struct.unpack(f"{len(vector)}e", struct.pack(f"{len(vector)}e", *vector)))
+
+
 def _corrupt(rows: list[asyncpg.Record], dimensions: int) -> list[str]:
     """Vectors that are of another dimension, non-finite, or not the model's for the text."""
     problems = []
@@ -134,10 +140,10 @@ def _corrupt(rows: list[asyncpg.Record], dimensions: int) -> list[str]:
         if row["vector"] is None:
             continue
         values = [float(x) for x in row["vector"].strip("[]").split(",")]
-        expected = embed_text(row["text"], dimensions)
+        expected = _as_stored(embed_text(row["text"], dimensions))
         if row["dims"] != dimensions or not all(math.isfinite(x) for x in values):
             problems.append(f"{row['tbl']} {row['id']}: {row['dims']}-d or non-finite")
-        elif max(abs(a - b) for a, b in zip(values, expected, strict=True)) > 1e-5:
+        elif max(abs(a - b) for a, b in zip(values, expected, strict=True)) > 1e-7:
             problems.append(f"{row['tbl']} {row['id']}: vector is not the model's for its text")
     return problems
 

@@ -14,6 +14,7 @@ coverage phase (every boundary of every parameter, several minutes). A long run:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -48,6 +49,12 @@ CHECKS = [
     openapi_checks.unsupported_method,
     openapi_checks.ignored_auth,
 ]
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(_context: Any, value: Any) -> bytes:
+    """POST /memory/import: the generated body (one memory) as its only line."""
+    return json.dumps(value).encode() + b"\n"
 
 
 @pytest.fixture(scope="module")

@@ -113,3 +113,68 @@ async def test_concurrent_starts_apply_migrations_once(empty_database_url: str) 
     results = await asyncio.gather(*(migrate(empty_database_url) for _ in range(3)))
     assert sorted(len(result.newly_applied) for result in results) == [0, 0, len(SHIPPED)]
     assert await applied_versions(empty_database_url) == ALL_APPLIED
+
+
+# What a sidecar before migration 0005 left behind for a 3-d model: 32-bit columns and indexes.
+FULL_PRECISION_SPACE = """
+UPDATE instance SET embedding_model = 'old-model', embedding_dimensions = 3;
+ALTER TABLE knowledge ALTER COLUMN embedding TYPE vector(3);
+ALTER TABLE conversations ALTER COLUMN embedding TYPE vector(3);
+ALTER TABLE response_cache ALTER COLUMN embedding TYPE vector(3);
+CREATE INDEX knowledge_embedding_hnsw ON knowledge USING hnsw (embedding vector_cosine_ops);
+CREATE INDEX conversations_embedding_hnsw ON conversations USING hnsw (embedding vector_cosine_ops);
+INSERT INTO knowledge (content, content_hash, embedding)
+SELECT content, sha256(convert_to(content, 'UTF8')), embedding::vector FROM (VALUES
+    ('near', '[0.6, 0.8, 0.0001]'), ('far', '[0, 0, 1]'), ('too large for half', '[70000, 0, 1]')
+) AS rows (content, embedding);
+"""
+
+
+async def test_vectors_stored_at_full_precision_are_converted_to_half_precision(
+    empty_database_url: str,
+) -> None:
+    before_half_precision = [migration for migration in SHIPPED if migration.version < 5]
+    await migrate(empty_database_url, migrations=before_half_precision)
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        await conn.execute(FULL_PRECISION_SPACE)
+        await migrate(empty_database_url)
+
+        columns = await conn.fetch(
+            "SELECT attrelid::regclass::text AS table_name, format_type(atttypid, atttypmod) "
+            "AS type, attstorage::text FROM pg_attribute WHERE attname = 'embedding' "
+            "AND attrelid::regclass::text IN ('knowledge', 'conversations', 'response_cache')"
+        )
+        assert {(row["table_name"], row["type"], row["attstorage"]) for row in columns} == {
+            ("knowledge", "halfvec(3)", "p"),
+            ("conversations", "halfvec(3)", "p"),
+            ("response_cache", "halfvec(3)", "p"),
+        }
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%embedding_hnsw'"
+        )
+        assert {row["indexname"] for row in indexes} == {
+            "knowledge_embedding_hnsw",
+            "conversations_embedding_hnsw",
+        }
+        assert all("halfvec_cosine_ops" in row["indexdef"] for row in indexes)
+
+        stored = {
+            row["content"]: row["embedding"]
+            for row in await conn.fetch("SELECT content, embedding::text FROM knowledge")
+        }
+        # Rounded to half precision; the vector that does not fit is pending again.
+        assert stored == {
+            "near": "[0.60009766,0.7998047,0.000100016594]",
+            "far": "[0,0,1]",
+            "too large for half": None,
+        }
+        async with conn.transaction():
+            await conn.execute("SET LOCAL enable_seqscan = off")  # the index must answer
+            nearest = await conn.fetchval(
+                "SELECT content FROM knowledge ORDER BY embedding <=> '[0.5, 0.9, 0]'::halfvec "
+                "LIMIT 1"
+            )
+        assert nearest == "near"
+    finally:
+        await conn.close()

@@ -11,7 +11,8 @@ prints `listening on http://127.0.0.1:PORT` once ready.
 
 Behaviour knobs (also settable over HTTP with `POST /control {"mode": …, "dimensions": …}`):
 `mode` = "ok" | "down" (503) | "error" (500) | "slow" (sleeps past any client timeout) |
-"garbage" (malformed JSON body); `dimensions` per model via `model_dimensions`.
+"garbage" (malformed JSON body) | "unscaled" (well-formed vectors with numbers too large
+to store); `dimensions` per model via `model_dimensions`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ class EmbeddingServer:
     def dimensions_for(self, model: str) -> int:
         return self.model_dimensions.get(model, self.default_dimensions)
 
+    def _vector(self, text: str, dimensions: int) -> list[float]:
+        vector = embed_text(text, dimensions)
+        return [x * 1e6 for x in vector] if self.mode == "unscaled" else vector
+
     def _record(self, request: web.Request, inputs: list[str]) -> None:
         self.texts += len(inputs)
         self.received.extend(inputs)
@@ -98,7 +103,7 @@ class EmbeddingServer:
         return web.json_response(
             {
                 "model": body["model"],
-                "embeddings": [embed_text(text, dimensions) for text in inputs],
+                "embeddings": [self._vector(text, dimensions) for text in inputs],
                 "total_duration": 1000,
                 "load_duration": 0,
                 "prompt_eval_count": len(inputs),
@@ -121,7 +126,7 @@ class EmbeddingServer:
                     {
                         "object": "embedding",
                         "index": index,
-                        "embedding": embed_text(text, dimensions),
+                        "embedding": self._vector(text, dimensions),
                     }
                     for index, text in enumerate(inputs)
                 ],
