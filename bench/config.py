@@ -23,13 +23,21 @@ class Size:
     turns: int  # turns sent batched
     single_turns: int
     embedding_round_trips: int
+    # Memories added by /memory/batch to the loaded table (the index kept up row by row).
+    batch_ingest_rows: int = 2_000
     # Hybrid search ranks every full-text match: slow at 100k, so fewer requests.
     hybrid_queries: int = 100
     hybrid_concurrent: int = 100
     ef_search: tuple[int, ...] = (40, 64, 100, 200, 400)
     pool_sizes: tuple[int, ...] = (1, 2, 4, 8, 16)
     batch_sizes: tuple[int, ...] = (100, 250, 1000)
-    hnsw_builds: tuple[tuple[int, int], ...] = ((16, 64), (16, 128), (24, 100))
+    # (stored type, m, ef_construction): the sidecar's halfvec (migration 0005) against the
+    # 32-bit vector it used before, and denser graphs.
+    hnsw_builds: tuple[tuple[str, int, int], ...] = (
+        ("halfvec", 16, 64),
+        ("vector", 16, 64),
+        ("halfvec", 16, 128),
+    )
     phase_seconds: float = 60.0
     seed: int = 20250404
 
@@ -62,9 +70,10 @@ SIZES = {
         turns=10_000,
         single_turns=500,
         embedding_round_trips=300,
+        batch_ingest_rows=10_000,
         hybrid_queries=60,
         hybrid_concurrent=60,
-        hnsw_builds=((16, 64), (16, 128)),
+        hnsw_builds=(("halfvec", 16, 64), ("vector", 16, 64), ("halfvec", 16, 128)),
         phase_seconds=240.0,
     ),
 }

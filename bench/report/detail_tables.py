@@ -48,14 +48,24 @@ def hnsw_table(builds: dict[str, Any]) -> str:
                     [
                         params,
                         num(node["build_s"]),
-                        num(node["index_mb"]),
+                        f"{num(node['index_mb'])} / {num(node.get('table_mb'))}",
+                        num(node.get("insert_ms_per_row")),
                         key.split("=")[1],
                         num(value["p50_ms"]),
                         num(value["p95_ms"]),
                         num(value["recall_at_10"], 3),
                     ]
                 )
-    header = ["HNSW", "build s", "index MB", "ef_search", "p50 ms", "p95 ms", "recall@10"]
+    header = [
+        "HNSW",
+        "build s",
+        "index / table MB",
+        "insert ms/row",
+        "ef_search",
+        "p50 ms",
+        "p95 ms",
+        "recall@10",
+    ]
     note = f"(bulk build on a copy, maintenance_work_mem {builds.get('maintenance_work_mem')})"
     extra = f"\n\n{builds['note']}" if builds.get("note") else ""
     return f"**HNSW build parameters** {note}\n\n" + table(header, rows) + extra

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from pgvector import Vector
+from pgvector import HalfVector
 
 from sidecar.api.handlers.memory import BATCH_SCHEMA, SEARCH_BODY_SCHEMA
 from sidecar.api.validation import validate
@@ -82,9 +82,9 @@ def json_costs(dataset: Dataset, dim: int, batch_items: int) -> dict[str, Any]:
         "search_body_bytes": len(body),
         "search_parse_us": _micros(lambda: orjson.loads(body)),
         "search_validate_us": _micros(lambda: validate(SEARCH_BODY_SCHEMA, orjson.loads(body))),
-        "vector_to_pg_binary_us": _micros(lambda: Vector(checked["embedding"]).to_binary()),
+        "vector_to_pg_binary_us": _micros(lambda: HalfVector(checked["embedding"]).to_binary()),
         "vector_numpy_to_pg_binary_us": _micros(
-            lambda: Vector(np.asarray(as_list, dtype=np.float32)).to_binary()
+            lambda: HalfVector(np.asarray(as_list, dtype=np.float32)).to_binary()
         ),
         "answer_encode_us": _micros(lambda: orjson.dumps(answer)),
         "answer_bytes": len(orjson.dumps(answer)),

@@ -10,10 +10,18 @@ import asyncpg
 
 from ..config import TOP_K, Size
 from ..data.dataset import Dataset
+from ..data.extra import extra_memories
 from .cache_semantic import CAPACITY
 from .cache_turns import cache_benchmarks, turn_benchmarks
 from .http_load import Client
-from .ingest import batch_bodies, bulk_load, single_adds
+from .ingest import (
+    batch_bodies,
+    bulk_import,
+    bulk_load,
+    database_ids,
+    import_lines,
+    single_adds,
+)
 from .memory_probe import MemoryProbe, steady_memory
 from .progress import log
 from .search import SCENARIOS, run_scenario
@@ -43,12 +51,27 @@ async def _in_database(
         if scenario.mode == "hybrid":
             count = min(count, size.hybrid_queries)
         args = [
-            search_args(queries.vectors[dim][i], queries.texts[i], queries.domain, TOP_K)
+            search_args(
+                queries.vectors[dim][i], queries.texts[i], queries.domain, TOP_K, scenario.mode
+            )
             for i in range(count)
         ]
         latency, _ = await timed_search(conn, scenario.mode, args)
         figures[scenario.name] = {k: latency[k] for k in ("p50_ms", "p95_ms", "p99_ms")}
     return figures
+
+
+async def _import_data_set(
+    client: Client, pool: asyncpg.Pool, dataset: Dataset, dim: int
+) -> tuple[dict[str, Any], list[int]]:
+    """The data set by one bulk import; (figures, database id of every row in order)."""
+    lines = import_lines(dataset.contents, dataset.domains, dataset.vectors[dim])
+    log(f"  bulk import: {len(lines):,} lines")
+    figures = await bulk_import(client, lines)
+    log(f"  bulk import: {figures['rows_per_s']} rows/s")
+    async with pool.acquire() as conn:
+        ids = await database_ids(conn, dataset.contents, dataset.domains)
+    return figures, ids
 
 
 async def _measure(
@@ -59,12 +82,9 @@ async def _measure(
     pool = None
     try:
         out["info"] = await client.json("GET", "/info")
-        bodies = batch_bodies(dataset.contents, dataset.domains, dataset.vectors[dim])
-        log(f"  bulk load: {len(bodies)} requests")
-        out["ingest_batched"], ids = await bulk_load(client, bodies, BULK_LOAD_SECONDS)
-        log(f"  bulk load: {out['ingest_batched']['rows_per_s']} rows/s")
-        id_to_row = {db_id: row for row, db_id in enumerate(ids)}
         pool = await direct_pool(sidecar.database_url)
+        out["ingest_import"], ids = await _import_data_set(client, pool, dataset, dim)
+        id_to_row = {db_id: row for row, db_id in enumerate(ids)}
         async with pool.acquire() as conn:
             begin = time.perf_counter()
             await conn.execute("VACUUM ANALYZE knowledge")
@@ -75,7 +95,7 @@ async def _measure(
             hybrid_truth = await exact_hybrid(
                 conn,
                 [
-                    search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K)
+                    search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K, "hybrid")
                     for i in range(min(size.hybrid_queries, len(queries.texts)))
                 ],
                 id_to_row,
@@ -95,7 +115,12 @@ async def _measure(
         async with pool.acquire() as conn:
             out["search_in_database_c1"] = await _in_database(conn, dataset, dim, size)
         out["memory_after_search"] = steady_memory(sidecar.pid, sidecar.postmaster_pid)
-        log("  turns, single adds")
+        log("  batches into the loaded table, turns, single adds")
+        extra = extra_memories(size.seed, f"batched-{dim}", size.batch_ingest_rows, dim)
+        bodies = batch_bodies(extra.contents, extra.domains, extra.vectors)
+        out["ingest_batched"], _ = await bulk_load(client, bodies, BULK_LOAD_SECONDS)
+        out["ingest_batched"]["table_rows_before"] = len(dataset.contents)
+        log(f"  batched into the loaded table: {out['ingest_batched']['rows_per_s']} rows/s")
         out["turns"] = await turn_benchmarks(client, size)
         out["ingest_single"] = {f"c{c}": await single_adds(client, size, dim, c) for c in (1, 8)}
         async with pool.acquire() as conn:

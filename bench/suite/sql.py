@@ -12,6 +12,7 @@ import numpy as np
 
 from sidecar.db.pool import create_pool
 from sidecar.store.knowledge import SEARCH
+from sidecar.store.search_sql import candidates
 
 from ..stats import latency_summary
 
@@ -21,9 +22,11 @@ async def direct_pool(url: str) -> asyncpg.Pool:
     return await create_pool(url, min_size=1, max_size=2)
 
 
-def search_args(vector: np.ndarray, query: str, domain: str | None, limit: int) -> tuple[Any, ...]:
+def search_args(
+    vector: np.ndarray, query: str, domain: str | None, limit: int, mode: str
+) -> tuple[Any, ...]:
     """The parameters sidecar/store/knowledge.search_memories passes for these inputs."""
-    return (vector, max(limit * 4, 40), limit, query, domain, None, None, None, None, None)
+    return (vector, candidates(mode, limit), limit, query, domain, None, None, None, None, None)
 
 
 async def timed_search(

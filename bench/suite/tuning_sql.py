@@ -23,7 +23,7 @@ from .sql import direct_pool, search_args, timed_search
 def _args(dataset: Dataset, scenario: str, dim: int) -> list[tuple[Any, ...]]:
     queries = dataset.queries[scenario]
     return [
-        search_args(queries.vectors[dim][i], queries.texts[i], queries.domain, TOP_K)
+        search_args(queries.vectors[dim][i], queries.texts[i], queries.domain, TOP_K, "vector")
         for i in range(len(queries.texts))
     ]
 
@@ -149,7 +149,7 @@ async def pool_reset(url: str, dataset: Dataset, dim: int) -> dict[str, Any]:
     no-op reset, and against one connection held for the whole loop."""
     queries = dataset.queries["vector"]
     args = [
-        search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K)
+        search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K, "vector")
         for i in range(len(queries.texts))
     ]
 

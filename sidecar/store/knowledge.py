@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pgvector import HalfVector
 
 from ..text import normalize, sha256
 from .search_sql import SEARCH_MODES, build_search, run_search
@@ -124,7 +125,7 @@ class NewMemory:
     scope_id: str = ""
     expires_at: datetime | None = None
 
-    def row(self, embedding: list[float] | None) -> tuple[Any, ...]:
+    def row(self, embedding: list[float] | HalfVector | None) -> tuple[Any, ...]:
         return (
             self.content,
             sha256(normalize(self.content)),
