@@ -101,7 +101,8 @@ async def fulltext_variants(url: str, dataset: Dataset, dim: int, size: Size) ->
     queries = dataset.queries["vector"]
     count = min(len(queries.texts), size.hybrid_queries)
     args = [
-        search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K) for i in range(count)
+        search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K, "hybrid")
+        for i in range(count)
     ]
     results: dict[str, Any] = {}
     pool = await direct_pool(url)
