@@ -144,9 +144,10 @@ async def _plain_pool(url: str, **options: Any) -> asyncpg.Pool:
 
 
 async def pool_reset(url: str, dataset: Dataset, dim: int) -> dict[str, Any]:
-    """The sidecar's pattern, `pool.fetch` per query: asyncpg resets the connection on every
-    release (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL: one more round trip). Against a
-    no-op reset, and against one connection held for the whole loop."""
+    """`pool.fetch` per query, as the sidecar does: with asyncpg's default reset on every
+    release (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL: one more round trip), with the
+    connection released as it is (the sidecar since sidecar/db/pool.py says so), and one
+    connection held for the whole loop."""
     queries = dataset.queries["vector"]
     args = [
         search_args(queries.vectors[dim][i], queries.texts[i], None, TOP_K, "vector")
@@ -159,7 +160,7 @@ async def pool_reset(url: str, dataset: Dataset, dim: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for label, reset in (
         ("pool.fetch, default reset", None),
-        ("pool.fetch, no-op reset", no_reset),
+        ("pool.fetch, released as is (the sidecar)", no_reset),
     ):
         options: dict[str, Any] = {} if reset is None else {"reset": reset}
         pool = await asyncpg.create_pool(

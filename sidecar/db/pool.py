@@ -41,6 +41,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _release_as_is(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool without asyncpg's reset query (advisory unlocks, CLOSE
+    ALL, UNLISTEN *, RESET ALL): one more round trip at the end of every request, 0.7 ms p50
+    of a search in the benchmark's pool experiment (bench/README.md). Nothing in the sidecar
+    changes session state outside a transaction: settings are startup parameters or SET LOCAL,
+    advisory locks are transaction-scoped, cursors live in transactions, nothing LISTENs.
+    asyncpg still rolls back a transaction a request left open before calling this."""
+
+
 async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     """Create the pool; migrations must have run (the vector type must exist)."""
     pool = await asyncpg.create_pool(
@@ -48,6 +57,7 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_release_as_is,
         server_settings=SERVER_SETTINGS,
         timeout=10,
         command_timeout=30,

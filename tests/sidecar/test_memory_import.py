@@ -117,11 +117,15 @@ async def test_a_bad_line_anywhere_leaves_nothing_behind(client: TestClient) -> 
         await conn.close()
 
 
-async def test_an_import_needs_ndjson_and_at_least_one_line(client: TestClient) -> None:
+async def test_an_import_needs_ndjson_lines_of_bounded_length(client: TestClient) -> None:
     as_json = await client.post("/memory/import", json={"content": "x"})
     assert as_json.status == 415
     assert "application/x-ndjson" in (await as_json.json())["message"]
     empty = await client.post("/memory/import", data=b"\n \n", headers=NDJSON)
     assert empty.status == 400
     assert (await empty.json())["message"] == "the body has no lines"
+    endless = _line("ok") + b'{"content": "' + b"x" * 300_000 + b'"}\n'
+    too_long = await client.post("/memory/import", data=_streamed([endless]), headers=NDJSON)
+    assert too_long.status == 400
+    assert (await too_long.json())["message"] == "line 2: longer than 262144 bytes"
     assert (await table_counts(client))["knowledge"] == 0
