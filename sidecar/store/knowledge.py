@@ -44,13 +44,16 @@ SELECT_BY_FACT = """
 SELECT id, FALSE AS created, embedding IS NOT NULL AS embedded FROM knowledge
 WHERE domain = $1 AND scope = $2 AND scope_id = $3 AND content_hash = $4
 """
-CREATE_INCOMING = """
-CREATE TEMP TABLE knowledge_incoming (
-    ord INTEGER, content TEXT, content_hash BYTEA, embedding halfvec, domain TEXT, source TEXT,
+# A temp table for rows on their way in (COPY lands there first): input order, then
+# WRITABLE_COLUMNS with their types. Table names come from this package only.
+CREATE_STAGING = """
+CREATE TEMP TABLE {table} (
+    ord BIGINT, content TEXT, content_hash BYTEA, embedding halfvec, domain TEXT, source TEXT,
     tags TEXT[], importance DOUBLE PRECISION, metadata JSONB, scope TEXT, scope_id TEXT,
     expires_at TIMESTAMPTZ
 ) ON COMMIT DROP
 """
+CREATE_INCOMING = CREATE_STAGING.format(table="knowledge_incoming")
 # Bulk add: COPY into a temp table, insert the first of each fact (in input order, so ids
 # follow it), report per input row.
 INSERT_INCOMING = f"""

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from ..db.embedding_space import CREATE_INDEX, DROP_INDEX
-from .knowledge import WRITABLE_COLUMNS
+from .knowledge import CREATE_STAGING, WRITABLE_COLUMNS
 
 # Rebuild when imported rows × 7 exceed the rows already there: 2.5 ms per row inserted into
 # the index against 0.3 ms per row for a build over the whole table.
@@ -30,13 +30,7 @@ BUILD_MEMORY = "256MB"
 # ~30 s), not the pool's 30 s command timeout; an hour bounds them still.
 STATEMENT_TIMEOUT = 3600.0
 
-CREATE_STAGING = """
-CREATE TEMP TABLE knowledge_import (
-    ord BIGINT, content TEXT, content_hash BYTEA, embedding halfvec, domain TEXT, source TEXT,
-    tags TEXT[], importance DOUBLE PRECISION, metadata JSONB, scope TEXT, scope_id TEXT,
-    expires_at TIMESTAMPTZ
-) ON COMMIT DROP
-"""
+CREATE_IMPORT_STAGING = CREATE_STAGING.format(table="knowledge_import")
 SELECT_INDEX = "SELECT to_regclass('knowledge_embedding_hnsw') IS NOT NULL"
 # The planner's row estimate: exact enough to choose, and free on a large table.
 SELECT_ROW_ESTIMATE = (
@@ -85,7 +79,7 @@ class MemoryImport:
         self._has_index = False
 
     async def start(self) -> None:
-        await self._conn.execute(CREATE_STAGING)
+        await self._conn.execute(CREATE_IMPORT_STAGING)
         self._existing_rows = await self._conn.fetchval(SELECT_ROW_ESTIMATE)
         self._has_index = await self._conn.fetchval(SELECT_INDEX)
 

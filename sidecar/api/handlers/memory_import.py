@@ -32,6 +32,10 @@ MAX_LINES = 1_000_000
 READ_SIZE = 64 * 1024
 
 
+def _too_long(number: int) -> ApiError:
+    return bad_request(f"line {number}: longer than {MAX_LINE_BYTES} bytes")
+
+
 async def _lines(request: web.Request) -> AsyncIterator[tuple[int, bytes]]:
     """(line number, line) for every non-blank line of the body, as it arrives."""
     pending = b""
@@ -41,10 +45,12 @@ async def _lines(request: web.Request) -> AsyncIterator[tuple[int, bytes]]:
         *complete, pending = pending.split(b"\n")
         for line in complete:
             number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise _too_long(number)
             if line.strip():
                 yield number, line
-        if len(pending) > MAX_LINE_BYTES:
-            raise bad_request(f"line {number + 1}: longer than {MAX_LINE_BYTES} bytes")
+        if len(pending) > MAX_LINE_BYTES:  # no need to wait for the end of this one
+            raise _too_long(number + 1)
     if pending.strip():
         yield number + 1, pending
 
