@@ -1,13 +1,13 @@
 """Bulk import of memories: rows arrive in chunks and are inserted in one transaction.
 
-Inserting into an HNSW index costs a graph search per row (2.5 ms at 100k × 384 on two cores),
-while building the index afresh costs about 0.3 ms per row of the whole table
-(bench/README.md, "Ingest"). So once an import has brought more than a seventh of the rows
-the table had, the index is dropped, every row goes in without it, and the index is built
-again at the end, all in the import's transaction: searches wait for the import (nothing is
-visible before the index is back), and a failed import leaves the table and its index as
-they were. Until then rows wait in a staging table, so a small import into a large table
-keeps the index and maintains it.
+Inserting into an HNSW index costs a graph search per row (2.2 ms at 100k × 384 on two
+cores), while building the index afresh costs about 0.3 ms per row of the whole table
+(bench/README.md, "Findings": the HNSW table and "Bulk import"). So once an import has
+brought more than a seventh of the rows the table had, the index is dropped, every row goes
+in without it, and the index is built again at the end, all in the import's transaction:
+searches wait for the import (nothing is visible before the index is back), and a failed
+import leaves the table and its index as they were. Until then rows wait in a staging
+table, so a small import into a large table keeps the index and maintains it.
 """
 
 from __future__ import annotations
