@@ -17,6 +17,7 @@ from .data import AiMemoryConfigEntry, AiMemoryData
 from .feedback import async_setup_feedback
 from .llm_api import async_register_llm_api
 from .outbox import Outbox
+from .preference_snapshot import PreferenceSnapshot
 from .response_cache import ResponseCacheStep
 from .services import async_setup_services
 
@@ -57,7 +58,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: AiMemoryConfigEntry) -> 
     outbox = Outbox(hass, entry.entry_id, client)
     await outbox.async_load()
     entry.runtime_data = AiMemoryData(
-        client=client, coordinator=coordinator, outbox=outbox, info=info
+        client=client,
+        coordinator=coordinator,
+        outbox=outbox,
+        preferences=PreferenceSnapshot(client),
+        info=info,
     )
     entry.runtime_data.cache = ResponseCacheStep(hass, entry)
     entry.async_on_unload(entry.runtime_data.cache.async_start())

@@ -74,6 +74,8 @@ class AiMemoryClient:
         self._token = token
         self._session = session
         self._timeout = timeout
+        # Writes to preferences sent so far: what PreferenceSnapshot compares.
+        self.preference_writes = 0
 
     async def request(
         self,
@@ -85,6 +87,8 @@ class AiMemoryClient:
         request_timeout: float | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON (or text for NDJSON)."""
+        if method != "GET" and path.startswith("/preferences/"):
+            self.preference_writes += 1  # counted when sent: a write that timed out may land
         try:
             async with asyncio.timeout(request_timeout or self._timeout):
                 response = await self._session.request(

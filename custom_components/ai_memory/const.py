@@ -39,6 +39,8 @@ DEFAULT_OPTIONS: Final[dict[str, object]] = {
 # Timeouts in seconds. The voice path must stay fast even when the sidecar is not.
 REQUEST_TIMEOUT: Final = 10.0
 RECALL_TIMEOUT: Final = 1.5
+# How long the recall prompt may use preferences read earlier (preference_snapshot.py).
+PREFERENCES_MAX_AGE: Final = 60.0
 DELIVERY_TIMEOUT: Final = 10.0
 # A cache lookup (including a replayed plan's first HTTP round trip) must not slow Assist
 # down more than this; after a failure the cache is skipped for CACHE_BACKOFF.

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .api_types import Info
     from .coordinator import AiMemoryCoordinator
     from .outbox import Outbox
+    from .preference_snapshot import PreferenceSnapshot
     from .response_cache import ResponseCacheStep
 
 
@@ -24,6 +25,7 @@ class AiMemoryData:
     client: AiMemoryClient
     coordinator: AiMemoryCoordinator
     outbox: Outbox
+    preferences: PreferenceSnapshot
     # None when the sidecar was unreachable at start-up; Assist still works then.
     info: Info | None
     llm_api_id: str | None = None

@@ -23,8 +23,7 @@ from .const import (
     LOGGER,
     RECALL_TIMEOUT,
 )
-
-PREFERENCE_LIMIT = 100
+from .preference_snapshot import PreferenceSnapshot
 
 
 @dataclass(slots=True)
@@ -61,9 +60,13 @@ def _render(memories: list[dict[str, Any]], preferences: list[dict[str, Any]]) -
 
 
 async def async_build_memory_context(
-    client: AiMemoryClient, text: str, options: Mapping[str, Any]
+    client: AiMemoryClient,
+    snapshot: PreferenceSnapshot,
+    text: str,
+    options: Mapping[str, Any],
 ) -> MemoryContext:
-    """Recall memories for text plus preferences and aliases, within the budget."""
+    """Recall memories for text plus preferences and aliases (usually from `snapshot`, with no
+    request), within the budget."""
     count = int(options[CONF_RECALL_COUNT])
     filters: dict[str, Any] = {"limit": count}
     if options[CONF_RECALL_MIN_SCORE]:
@@ -77,12 +80,10 @@ async def async_build_memory_context(
         found = await client.async_search_memory(text, request_timeout=RECALL_TIMEOUT, **filters)
         return list(found.get("results", []))
 
-    # Both requests start now (eagerly) rather than on the loop's next turn: the agent
-    # starts HA's CPU-bound intent matching right after, and the round trips should overlap it.
+    # Both start now (eagerly) rather than on the loop's next turn: the agent starts HA's
+    # CPU-bound intent matching right after, and the round trips should overlap it.
     searching = create_eager_task(_memories())
-    listing = create_eager_task(
-        client.async_list_preferences(limit=PREFERENCE_LIMIT, request_timeout=RECALL_TIMEOUT)
-    )
+    listing = create_eager_task(snapshot.async_get(request_timeout=RECALL_TIMEOUT))
     try:
         async with asyncio.timeout(RECALL_TIMEOUT):
             memories, preferences = await asyncio.gather(searching, listing)

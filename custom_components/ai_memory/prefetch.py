@@ -90,8 +90,9 @@ class TurnPrefetch:
     def _start_recall(self) -> asyncio.Task[MemoryContext] | None:
         # HA's own agent takes no prompt: nothing to recall for it.
         if self._recall is None and self._target != HOME_ASSISTANT_AGENT:
+            data = self._entry.runtime_data
             recall = async_build_memory_context(
-                self._entry.runtime_data.client, self._user_input.text, self._options
+                data.client, data.preferences, self._user_input.text, self._options
             )
             self._recall = self._task(recall, "recall")
         return self._recall

@@ -27,11 +27,18 @@ from homeassistant.helpers import intent
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.ai_memory.const import DOMAIN
+from custom_components.ai_memory.const import (
+    CONF_LOCAL_FIRST,
+    CONF_TARGET_AGENT,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    PREFERENCES_MAX_AGE,
+)
+from custom_components.ai_memory.preference_snapshot import PreferenceSnapshot
 from tests.support.sidecar_process import SidecarProcess
 
-from .e2e_support import configured_entry
-from .helpers import async_setup_light
+from .e2e_support import configured_entry, sidecar_call
+from .helpers import async_setup_light, register_llm_agent
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -208,3 +215,57 @@ async def test_outage_turns_are_answered_queued_and_delivered_once(
         event.data["turn_id"] for event in recorded
     )
     assert len(turns) == 3
+
+
+async def test_recall_prompt_reuses_preferences_until_one_is_written(
+    hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess
+) -> None:
+    """Preferences are read once for many turns; one set through HA is in the very next
+    prompt, one set around HA (another client of the sidecar) once the snapshot is old."""
+    agent_id, agent = register_llm_agent(hass)
+    hass.config_entries.async_update_entry(
+        e2e_entry,
+        options={**DEFAULT_OPTIONS, CONF_TARGET_AGENT: agent_id, CONF_LOCAL_FIRST: False},
+    )
+    now = [0.0]
+    data = e2e_entry.runtime_data
+    data.preferences = PreferenceSnapshot(data.client, clock=lambda: now[0])
+    coffee, tea = f"e2e.coffee_{uuid.uuid4().hex[:6]}", f"e2e.tea_{uuid.uuid4().hex[:6]}"
+
+    async def prompt_after(text: str) -> str:
+        await _ask(hass, text)
+        return str(agent.inputs[-1].extra_system_prompt)
+
+    await hass.services.async_call(
+        DOMAIN, "set_preference", {"key": coffee, "value": "black"}, blocking=True
+    )
+    assert f'{coffee}: "black"' in await prompt_after("what do I drink?")
+    reads = await _preference_reads(hass, sidecar_process)
+
+    await sidecar_call(
+        hass, sidecar_process, "POST", "/preferences/set", json={"key": tea, "value": "green"}
+    )
+    assert tea not in await prompt_after("what else do I drink?")
+    assert await _preference_reads(hass, sidecar_process) == reads  # served from the snapshot
+
+    now[0] += PREFERENCES_MAX_AGE
+    assert f'{tea}: "green"' in await prompt_after("and in the evening?")
+
+    await hass.services.async_call(
+        DOMAIN, "set_preference", {"key": coffee, "value": "white"}, blocking=True
+    )
+    assert f'{coffee}: "white"' in await prompt_after("what do I drink now?")
+    assert await _preference_reads(hass, sidecar_process) == reads + 2
+
+
+async def _preference_reads(hass: HomeAssistant, process: SidecarProcess) -> float:
+    """How many times the sidecar has listed preferences (its Prometheus counter)."""
+    session = async_get_clientsession(hass)
+    headers = {"Authorization": f"Bearer {process.token}"}
+    async with session.get(f"{process.url}/metrics", headers=headers) as response:
+        metrics = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("ai_memory_http_requests_total{") and 'route="/preferences/list"' in line
+    )
