@@ -38,11 +38,13 @@ _LIVE = "(expires_at IS NULL OR expires_at > now())"
 # waiting (`SET LOCAL synchronous_commit = off`, in the same statement so it costs no round
 # trip): a power cut can lose the last few hit counts, never an entry or anything else, and
 # the next flush by any durable write makes them durable too. The counters row is always
-# there, so this condition runs on every lookup.
+# there, so this condition runs whenever a lookup writes.
 _NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
 
 # One round trip each. Hits are counted on the entry and in the shared counters (shared by
 # every sidecar on the database); a miss is counted once the last matching step failed.
+# $4: no semantic step follows, so a miss here is the lookup's miss (counted in the same
+# statement: one round trip less; the counters are left alone when a semantic step follows).
 EXACT_HIT = f"""
 WITH hit AS (
     UPDATE response_cache SET hit_count = hit_count + 1, last_hit_at = now()
@@ -52,8 +54,9 @@ WITH hit AS (
 ), counted AS (
     UPDATE cache_counters
     SET hits = hits + (SELECT count(*) FROM hit),
-        exact_hits = exact_hits + (SELECT count(*) FROM hit)
-    WHERE {_NO_FLUSH_WAIT}
+        exact_hits = exact_hits + (SELECT count(*) FROM hit),
+        misses = misses + CASE WHEN EXISTS (SELECT FROM hit) THEN 0 ELSE 1 END
+    WHERE {_NO_FLUSH_WAIT} AND ($4::boolean OR EXISTS (SELECT FROM hit))
 )
 SELECT * FROM hit
 """
@@ -181,10 +184,11 @@ def cache_key(
 
 
 async def lookup_exact(
-    pool: asyncpg.Pool, key: CacheKey, kinds: list[str]
+    pool: asyncpg.Pool, key: CacheKey, kinds: list[str], *, final: bool
 ) -> asyncpg.Record | None:
-    """A live entry with the same text and signature (counted as a hit), or None."""
-    return await pool.fetchrow(EXACT_HIT, key.query_hash, key.signature_hash, kinds)
+    """A live entry with the same text and signature (counted as a hit), or None (counted as
+    a miss when `final`: no semantic step follows)."""
+    return await pool.fetchrow(EXACT_HIT, key.query_hash, key.signature_hash, kinds, final)
 
 
 async def lookup_semantic(

@@ -100,17 +100,18 @@ async def lookup(request: web.Request) -> web.Response:
     pool, embedder = request.app[POOL], request.app[EMBEDDER]
     key = cache.cache_key(body["query"], body["language"], body["scope"], body.get("signature"))
     lookups = request.app[METRICS].cache_lookups
-    entry = await cache.lookup_exact(pool, key, body["kinds"])
+    # Semantic matching is only safe among entries with the same slot signature.
+    semantic = key.signature_hash is not None and body["semantic"]
+    semantic_possible = semantic and (client_vector is not None or embedder.available)
+    entry = await cache.lookup_exact(pool, key, body["kinds"], final=not semantic_possible)
     if entry is not None:
         lookups.labels("hit").inc()
         return json_response(
             {"hit": True, "match": "exact", "similarity": 1.0, "entry": cache.entry_dict(entry)}
         )
-    # Semantic matching is only safe among entries with the same slot signature.
-    if key.signature_hash is None or not body["semantic"]:
-        await cache.count_miss(pool)
+    if not semantic_possible:  # the exact statement counted the miss
         lookups.labels("miss").inc()
-        return json_response({"hit": False, "semantic": "skipped"})
+        return json_response({"hit": False, "semantic": "unavailable" if semantic else "skipped"})
     query_vector = client_vector
     if query_vector is None:
         query_vector = await _embed(embedder, key.normalized, LOOKUP_EMBED_TIMEOUT)
