@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from sidecar.keys import POOL
-from sidecar.store import knowledge
+from sidecar.store import knowledge, search_sql
 from tests.support.embedding_server import EmbeddingServer
 
 from .conftest import MakeClient, eventually
@@ -104,6 +104,30 @@ async def test_hybrid_full_text_leg_has_no_any_word_fallback(client: TestClient)
     # Lexical search (its only leg) falls back to rows with any of the words.
     assert len(lexical) == 1
     assert lexical[0]["content"].startswith(("The garage door", "Anna waters"))
+
+
+async def test_full_text_ranks_at_most_the_first_ranked_matches_rows(
+    client: TestClient, embedding_server: EmbeddingServer
+) -> None:
+    """The cost of a full-text leg is bounded: of the rows with the query's words it ranks the
+    first RANKED_MATCHES in table order, so the best match beyond them is not ranked."""
+    embedding_server.mode = "down"  # rows without vectors: the full-text leg alone
+    cap = search_sql.RANKED_MATCHES
+    items = [{"content": f"marmalade jar number {i}"} for i in range(cap + 50)]
+    items.append({"content": "marmalade, marmalade and more marmalade"})
+    assert (await client.post("/memory/batch", json={"items": items})).status == 200
+    pool, params = client.app[POOL], knowledge.SearchFilters().params()
+
+    async def ranked(statement: str) -> list[str]:
+        rows = await pool.fetch(statement, None, 40, 10, "marmalade", *params)
+        return [row["content"] for row in rows]
+
+    found = await ranked(knowledge.SEARCH["lexical"])
+    assert len(found) == 10
+    assert all(content.startswith("marmalade jar number") for content in found)
+    # The same statement without the bound ranks the best match first.
+    unbounded = knowledge.SEARCH["lexical"].replace(f"LIMIT {cap}", "")
+    assert (await ranked(unbounded))[0] == "marmalade, marmalade and more marmalade"
 
 
 async def test_writes_succeed_while_the_provider_is_down_and_are_backfilled(
