@@ -12,6 +12,7 @@ class EmbeddingsStatus(TypedDict, total=False):
     model: str
     dimensions: int
     available: bool
+    reason: str | None
     backlog: int
 
 

@@ -52,6 +52,8 @@ EXPORT_READ_TIMEOUT: Final = 60.0
 UPDATE_INTERVAL: Final = timedelta(seconds=60)
 UNREACHABLE_ISSUE_AFTER: Final = timedelta(minutes=15)
 ISSUE_UNREACHABLE: Final = "sidecar_unreachable"
+# The sidecar answers but its embedding provider does not (down, or vectors of the wrong size).
+ISSUE_EMBEDDINGS: Final = "embeddings_unavailable"
 
 # Durable outbox for turns and feedback waiting for the sidecar.
 OUTBOX_MAX_ITEMS: Final = 2000

@@ -13,7 +13,12 @@ from .api import AiMemoryAuthError, AiMemoryClient, AiMemoryError
 from .api_types import Stats
 from .const import DOMAIN, LOGGER, UPDATE_INTERVAL
 from .data import AiMemoryConfigEntry
-from .issues import async_check_unreachable_issue, async_clear_unreachable_issue
+from .issues import (
+    async_check_embeddings_issue,
+    async_check_unreachable_issue,
+    async_clear_embeddings_issue,
+    async_clear_unreachable_issue,
+)
 
 
 class AiMemoryCoordinator(DataUpdateCoordinator[Stats]):
@@ -34,6 +39,7 @@ class AiMemoryCoordinator(DataUpdateCoordinator[Stats]):
         )
         self.client = client
         self.unreachable_since: datetime | None = None
+        self.embeddings_down_since: datetime | None = None
 
     async def _async_update_data(self) -> Stats:
         """Fetch the counters, raising translated errors."""
@@ -55,4 +61,18 @@ class AiMemoryCoordinator(DataUpdateCoordinator[Stats]):
         if self.unreachable_since is not None:
             self.unreachable_since = None
             async_clear_unreachable_issue(self.hass, self.config_entry)
+        self._track_embeddings(stats)
         return stats
+
+    def _track_embeddings(self, stats: Stats) -> None:
+        """Time how long the provider has been down (never, with no provider configured)."""
+        status = stats.get("embeddings") or {}
+        if status.get("provider", "none") != "none" and status.get("available") is False:
+            if self.embeddings_down_since is None:
+                self.embeddings_down_since = dt_util.utcnow()
+            async_check_embeddings_issue(
+                self.hass, self.config_entry, self.embeddings_down_since, status
+            )
+        elif self.embeddings_down_since is not None:
+            self.embeddings_down_since = None
+            async_clear_embeddings_issue(self.hass, self.config_entry)

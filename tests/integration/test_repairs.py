@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -12,7 +13,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.ai_memory.const import DOMAIN
 
-from .conftest import SIDECAR_URL, mock_healthy_sidecar
+from .conftest import SIDECAR_URL, STATS, mock_healthy_sidecar
 
 
 async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int) -> None:
@@ -49,3 +50,59 @@ async def test_unreachable_issue_lifecycle(
     mock_healthy_sidecar(aioclient_mock)
     await _advance(hass, freezer, 1)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+def _stats_with_embeddings(**embeddings: Any) -> dict[str, Any]:
+    return {**STATS, "embeddings": {**STATS["embeddings"], **embeddings}}
+
+
+async def test_embeddings_issue_lifecycle(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The sidecar answers but its provider does not: a warning after 15 minutes (search is
+    full text only meanwhile), gone when the provider answers again."""
+    down = _stats_with_embeddings(available=False, reason="connection refused", backlog=42)
+    aioclient_mock.get(f"{SIDECAR_URL}/stats", json=down)
+    mock_healthy_sidecar(aioclient_mock)  # everything else; /stats above comes first
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    issue_id = f"embeddings_unavailable_{mock_config_entry.entry_id}"
+
+    await _advance(hass, freezer, 5)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    for _ in range(11):
+        await _advance(hass, freezer, 1)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_key == "embeddings_unavailable"
+    assert issue.translation_placeholders["reason"] == "connection refused"
+    assert issue.translation_placeholders["backlog"] == "42"
+    unreachable = f"sidecar_unreachable_{mock_config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, unreachable) is None
+
+    aioclient_mock.clear_requests()
+    mock_healthy_sidecar(aioclient_mock)
+    await _advance(hass, freezer, 1)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_no_embeddings_issue_without_a_provider(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """EMBEDDING_PROVIDER=none is a choice, not an outage."""
+    off = _stats_with_embeddings(provider="none", available=False, backlog=0)
+    aioclient_mock.get(f"{SIDECAR_URL}/stats", json=off)
+    mock_healthy_sidecar(aioclient_mock)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await _advance(hass, freezer, 30)
+    assert not [i for i in issue_registry.issues.values() if i.domain == DOMAIN]
