@@ -1,4 +1,9 @@
-"""Repair issues: the sidecar stays unreachable, or its embedding provider stays down."""
+"""Repair issues: the sidecar stays unreachable, or its embedding provider stays down.
+
+Each is raised only once the trouble has lasted UNREACHABLE_ISSUE_AFTER: short blips (a
+sidecar or Ollama restart, an upgrade, a model download) are absorbed and should not alarm
+the user. Each goes away on its own when the trouble ends.
+"""
 
 from __future__ import annotations
 
@@ -14,70 +19,75 @@ from .api_types import EmbeddingsStatus
 from .const import DOMAIN, ISSUE_EMBEDDINGS, ISSUE_UNREACHABLE, UNREACHABLE_ISSUE_AFTER
 
 
-def _issue_id(entry: ConfigEntry) -> str:
-    return f"{ISSUE_UNREACHABLE}_{entry.entry_id}"
+def _issue_id(kind: str, entry: ConfigEntry) -> str:
+    return f"{kind}_{entry.entry_id}"
 
 
 @callback
-def async_check_unreachable_issue(hass: HomeAssistant, entry: ConfigEntry, since: datetime) -> None:
-    """Create the issue once the outage has lasted long enough to matter.
-
-    Short blips (a sidecar restart, an upgrade) are absorbed by the outbox and
-    should not alarm the user.
-    """
+def _async_raise_when_long(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    since: datetime,
+    *,
+    severity: ir.IssueSeverity,
+    placeholders: dict[str, str],
+) -> None:
     if dt_util.utcnow() - since < UNREACHABLE_ISSUE_AFTER:
         return
     ir.async_create_issue(
         hass,
         DOMAIN,
-        _issue_id(entry),
+        _issue_id(kind, entry),
         is_fixable=False,
+        severity=severity,
+        translation_key=kind,
+        translation_placeholders={**placeholders, "since": since.isoformat(timespec="seconds")},
+    )
+
+
+@callback
+def async_check_unreachable_issue(hass: HomeAssistant, entry: ConfigEntry, since: datetime) -> None:
+    """The sidecar has not answered since `since`; the outbox keeps the records meanwhile."""
+    _async_raise_when_long(
+        hass,
+        entry,
+        ISSUE_UNREACHABLE,
+        since,
         severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_UNREACHABLE,
-        translation_placeholders={
-            "url": str(entry.data.get(CONF_URL, "")),
-            "since": since.isoformat(timespec="seconds"),
-        },
+        placeholders={"url": str(entry.data.get(CONF_URL, ""))},
     )
 
 
 @callback
 def async_clear_unreachable_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove the issue when the sidecar answers again."""
-    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
-
-
-def _embeddings_issue_id(entry: ConfigEntry) -> str:
-    return f"{ISSUE_EMBEDDINGS}_{entry.entry_id}"
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_UNREACHABLE, entry))
 
 
 @callback
 def async_check_embeddings_issue(
     hass: HomeAssistant, entry: ConfigEntry, since: datetime, status: EmbeddingsStatus
 ) -> None:
-    """Create (or refresh) the issue once the provider has been down for long: search has
-    fallen back to full text and new memories wait for their vectors. A restart of Ollama
-    or a model download is not worth a warning."""
-    if dt_util.utcnow() - since < UNREACHABLE_ISSUE_AFTER:
-        return
-    ir.async_create_issue(
+    """The provider has given no usable vectors since `since`: search has fallen back to full
+    text and new memories wait for their vectors."""
+    placeholders = {
+        "provider": str(status.get("provider", "")),
+        "model": str(status.get("model", "")),
+        "reason": str(status.get("reason") or "no answer"),
+        "backlog": str(status.get("backlog", 0)),
+    }
+    _async_raise_when_long(
         hass,
-        DOMAIN,
-        _embeddings_issue_id(entry),
-        is_fixable=False,
+        entry,
+        ISSUE_EMBEDDINGS,
+        since,
         severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_EMBEDDINGS,
-        translation_placeholders={
-            "provider": str(status.get("provider", "")),
-            "model": str(status.get("model", "")),
-            "reason": str(status.get("reason") or "no answer"),
-            "backlog": str(status.get("backlog", 0)),
-            "since": since.isoformat(timespec="seconds"),
-        },
+        placeholders=placeholders,
     )
 
 
 @callback
 def async_clear_embeddings_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove the issue when the provider answers again."""
-    ir.async_delete_issue(hass, DOMAIN, _embeddings_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_EMBEDDINGS, entry))

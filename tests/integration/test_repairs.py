@@ -22,6 +22,22 @@ async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def _raised_after_15_minutes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    issue_id: str,
+) -> ir.IssueEntry:
+    """No issue for a blip (5 minutes), the issue once the trouble has lasted 16."""
+    await _advance(hass, freezer, 5)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    for _ in range(11):
+        await _advance(hass, freezer, 1)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    return issue
+
+
 async def test_unreachable_issue_lifecycle(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -36,13 +52,7 @@ async def test_unreachable_issue_lifecycle(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     issue_id = f"sidecar_unreachable_{mock_config_entry.entry_id}"
 
-    await _advance(hass, freezer, 5)
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
-
-    for _ in range(11):
-        await _advance(hass, freezer, 1)
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
+    issue = await _raised_after_15_minutes(hass, freezer, issue_registry, issue_id)
     assert issue.translation_key == "sidecar_unreachable"
     assert issue.translation_placeholders["url"] == SIDECAR_URL
 
@@ -72,12 +82,7 @@ async def test_embeddings_issue_lifecycle(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     issue_id = f"embeddings_unavailable_{mock_config_entry.entry_id}"
 
-    await _advance(hass, freezer, 5)
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
-    for _ in range(11):
-        await _advance(hass, freezer, 1)
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
+    issue = await _raised_after_15_minutes(hass, freezer, issue_registry, issue_id)
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_key == "embeddings_unavailable"
     assert issue.translation_placeholders["reason"] == "connection refused"
