@@ -75,15 +75,23 @@ class Embedder:
 
     @property
     def available(self) -> bool:
+        """Worth asking now: after a failure, not before COOLDOWN_SECONDS have passed."""
         return (
             self.provider is not None
             and self.dimensions is not None
             and time.monotonic() >= self._down_until
         )
 
+    @property
+    def healthy(self) -> bool:
+        """The provider gave usable vectors the last time it was asked. What clients see as
+        `available`: unlike the cooldown above it does not turn true again between attempts
+        while the provider stays down (HA times an outage by it)."""
+        return self.provider is not None and self.dimensions is not None and self.reason is None
+
     def status(self) -> EmbedderStatus:
         return EmbedderStatus(
-            self.provider_name, self.model, self.dimensions, self.available, self.reason
+            self.provider_name, self.model, self.dimensions, self.healthy, self.reason
         )
 
     def mark_down(self, reason: str) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
+from sidecar.embeddings import service as embeddings_service
 from sidecar.keys import SETTINGS
 from tests.support.embedding_server import EmbeddingServer
 
@@ -110,6 +114,28 @@ async def test_a_provider_unreachable_at_start_is_picked_up_later(
     embedding_server.mode = "ok"
     await eventually(lambda: all_embedded(client))
     assert await stored_dimensions(client) == {384}
+
+
+async def test_status_says_unavailable_while_down_even_between_retries(
+    client: TestClient, embedding_server: EmbeddingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failure the embedder may be asked again once the cooldown has passed, but the
+    provider is not back until it answers: /stats must not flap (HA times outages by it)."""
+    monkeypatch.setattr(embeddings_service, "COOLDOWN_SECONDS", 0.05)
+    embedding_server.mode = "down"
+    created = await client.post("/memory/add", json={"content": "Milk is in the fridge"})
+    assert (await created.json())["embedding_status"] == "pending"
+    await asyncio.sleep(0.2)  # well past the cooldown
+    status = (await (await client.get("/stats")).json())["embeddings"]
+    assert status["available"] is False
+    assert status["reason"]
+    embedding_server.mode = "ok"
+    await eventually(lambda: all_embedded(client))
+
+    async def back() -> bool:
+        return (await (await client.get("/stats")).json())["embeddings"]["available"] is True
+
+    await eventually(back)
 
 
 async def test_a_wrong_dimension_from_the_provider_is_never_stored(

@@ -81,7 +81,7 @@ async def metrics(request: web.Request) -> web.Response:
     app_metrics = request.app[METRICS]
     embedder = request.app[EMBEDDER]
     app_metrics.embedding_backlog.set(request.app[BACKFILL].backlog)
-    app_metrics.embedding_available.set(1 if embedder.available else 0)
+    app_metrics.embedding_available.set(1 if embedder.healthy else 0)
     return web.Response(
         body=generate_latest(app_metrics.registry),
         headers={"Content-Type": CONTENT_TYPE_LATEST},
