@@ -74,7 +74,8 @@ class AiMemoryClient:
         self._token = token
         self._session = session
         self._timeout = timeout
-        # Writes to preferences sent so far: what PreferenceSnapshot compares.
+        # Preference writes sent so far (counted when sent: one that timed out may still
+        # land), which PreferenceSnapshot compares.
         self.preference_writes = 0
 
     async def request(
@@ -87,8 +88,6 @@ class AiMemoryClient:
         request_timeout: float | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON (or text for NDJSON)."""
-        if method != "GET" and path.startswith("/preferences/"):
-            self.preference_writes += 1  # counted when sent: a write that timed out may land
         try:
             async with asyncio.timeout(request_timeout or self._timeout):
                 response = await self._session.request(
@@ -167,6 +166,7 @@ class AiMemoryClient:
         """Create or replace a preference."""
         body = _body({"key": key, "value": value, "category": category})
         body["value"] = value  # a null value is a legitimate preference value
+        self.preference_writes += 1
         return cast(dict[str, Any], await self.request("POST", "/preferences/set", body=body))
 
     async def async_get_preference(self, key: str) -> dict[str, Any]:
@@ -192,6 +192,7 @@ class AiMemoryClient:
 
     async def async_delete_preference(self, key: str) -> dict[str, Any]:
         """Delete one preference (raises AiMemoryNotFoundError when missing)."""
+        self.preference_writes += 1
         return cast(
             dict[str, Any],
             await self.request("DELETE", "/preferences/delete", params={"key": key}),
