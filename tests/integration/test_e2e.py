@@ -25,6 +25,7 @@ from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import intent
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from prometheus_client.parser import text_string_to_metric_families
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.ai_memory.const import (
@@ -265,7 +266,9 @@ async def _preference_reads(hass: HomeAssistant, process: SidecarProcess) -> flo
     async with session.get(f"{process.url}/metrics", headers=headers) as response:
         metrics = await response.text()
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("ai_memory_http_requests_total{") and 'route="/preferences/list"' in line
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "ai_memory_http_requests_total"
+        and sample.labels.get("route") == "/preferences/list"
     )
