@@ -126,7 +126,9 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 @pytest.fixture(scope="session")
 def embedding_url() -> Iterator[str]:
-    """The local embedding server (Ollama's API) as a process: the harness forbids threads."""
+    """The local embedding server (Ollama's API) as a process: the harness forbids threads.
+
+    Shared: a test that changes its behaviour (e2e_support.embedding_control) restores it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.embedding_server", "--port", "0"],
         cwd=REPO_ROOT,
@@ -145,7 +147,8 @@ def embedding_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def cache_sidecar(embedding_url: str) -> Iterator[SidecarProcess]:
-    """A real sidecar with embeddings, for the cache and training-loop end-to-end tests.
+    """A real sidecar with embeddings, for the cache, training-loop and embeddings repair
+    end-to-end tests.
 
     Its data lives under a temp dir that PostgreSQL's own (unprivileged) user can reach.
     """

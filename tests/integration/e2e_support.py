@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +35,37 @@ async def sidecar_call(
         assert response.status < 300, await response.text()
         if "ndjson" in response.content_type:
             return [json.loads(line) for line in (await response.text()).splitlines()]
+        return await response.json()
+
+
+async def wait_for_sidecar(
+    hass: HomeAssistant,
+    process: SidecarProcess,
+    path: str,
+    check: Callable[[Any], bool],
+    *,
+    within: float = 15.0,
+) -> Any:
+    """GET `path` from the sidecar until `check(answer)` holds; returns that answer.
+
+    For what the sidecar does by itself (its backfill worker). Waits in real time, in HA's
+    executor, so it also works while a test has frozen HA's clock (asyncio.sleep would not
+    return, and time.sleep in the event loop is refused)."""
+    step = 0.05
+    for _ in range(int(within / step)):
+        answer = await sidecar_call(hass, process, "GET", path)
+        if check(answer):
+            return answer
+        await hass.async_add_executor_job(time.sleep, step)
+    raise AssertionError(f"sidecar {path} not as expected within {within} s: {answer}")
+
+
+async def embedding_control(hass: HomeAssistant, embedding_url: str, **changes: Any) -> Any:
+    """Change how the local embedding server behaves (`mode`, `dimensions`; see
+    tests/support/embedding_server.py) while sidecars use it."""
+    session = async_get_clientsession(hass)
+    async with session.post(f"{embedding_url}/control", json=changes) as response:
+        assert response.status == 200, await response.text()
         return await response.json()
 
 

@@ -1,9 +1,12 @@
-"""Real HA pieces for the tests: a light that changes state, a stand-in LLM agent."""
+"""Real HA pieces for the tests: a light that changes state, a stand-in LLM agent, HA's
+clock moved on."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
 from homeassistant.components.light import ColorMode, LightEntity
 from homeassistant.const import MATCH_ALL
@@ -12,6 +15,7 @@ from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     setup_test_component_platform,
 )
 
@@ -80,3 +84,12 @@ def register_llm_agent(hass: HomeAssistant) -> tuple[str, RecordingAgent]:
     agent = RecordingAgent()
     conversation.async_set_agent(hass, entry, agent)
     return entry.entry_id, agent
+
+
+async def advance_minutes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int
+) -> None:
+    """Move HA's (frozen) clock on, run what fell due (the coordinator's poll) and wait for it."""
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.ai_memory.const import DOMAIN
 
 from .conftest import SIDECAR_URL, STATS, mock_healthy_sidecar
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+from .helpers import advance_minutes
 
 
 async def _raised_after_15_minutes(
@@ -29,10 +23,10 @@ async def _raised_after_15_minutes(
     issue_id: str,
 ) -> ir.IssueEntry:
     """No issue for a blip (5 minutes), the issue once the trouble has lasted 16."""
-    await _advance(hass, freezer, 5)
+    await advance_minutes(hass, freezer, 5)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     for _ in range(11):
-        await _advance(hass, freezer, 1)
+        await advance_minutes(hass, freezer, 1)
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     return issue
@@ -58,7 +52,7 @@ async def test_unreachable_issue_lifecycle(
 
     aioclient_mock.clear_requests()
     mock_healthy_sidecar(aioclient_mock)
-    await _advance(hass, freezer, 1)
+    await advance_minutes(hass, freezer, 1)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -92,7 +86,7 @@ async def test_embeddings_issue_lifecycle(
 
     aioclient_mock.clear_requests()
     mock_healthy_sidecar(aioclient_mock)
-    await _advance(hass, freezer, 1)
+    await advance_minutes(hass, freezer, 1)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -109,5 +103,5 @@ async def test_no_embeddings_issue_without_a_provider(
     mock_healthy_sidecar(aioclient_mock)
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await _advance(hass, freezer, 30)
+    await advance_minutes(hass, freezer, 30)
     assert not [i for i in issue_registry.issues.values() if i.domain == DOMAIN]
