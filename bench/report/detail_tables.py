@@ -143,6 +143,16 @@ def commit_table(modes: dict[str, Any]) -> str:
     )
 
 
+def hit_writes_table(layouts: dict[str, Any]) -> str:
+    rows = [
+        [name, num(v["p50_ms"]), num(v["p95_ms"]), num(v["wal_bytes_per_hit"])]
+        for name, v in layouts.items()
+    ]
+    return "**Exact cache hits over HTTP (c=1) by table layout (migration 0006)**\n\n" + table(
+        ["layout", "p50 ms", "p95 ms", "WAL bytes per hit"], rows
+    )
+
+
 def reset_table(modes: dict[str, Any]) -> str:
     rows = [[k, num(v["p50_ms"]), num(v["p95_ms"])] for k, v in modes.items()]
     return "**asyncpg pool: connection reset on release (vector search, SQL, c=1)**\n\n" + table(

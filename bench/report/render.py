@@ -10,6 +10,7 @@ from .detail_tables import (
     commit_table,
     embedding_table,
     fulltext_table,
+    hit_writes_table,
     hnsw_table,
     json_table,
     pool_table,
@@ -59,6 +60,8 @@ def _tuning(tuning: dict[str, Any]) -> list[str]:
         parts.append(reset_table(tuning["pool_reset"]))
     if "cache_commit" in tuning:
         parts.append(commit_table(tuning["cache_commit"]))
+    if "cache_hit_writes" in tuning:
+        parts.append(hit_writes_table(tuning["cache_hit_writes"]))
     if "json_costs" in tuning:
         parts.append(json_table(tuning["json_costs"]))
     return parts

@@ -8,10 +8,12 @@ from typing import Any
 
 from ..config import Size
 from ..data.dataset import Dataset
+from .http_load import Client
 from .json_costs import json_costs
 from .progress import log
 from .restarts import batch_sizes, cache_commit_modes, pool_sizes
 from .sidecar_run import running_sidecar, sidecar_env
+from .tuning_cache import cache_hit_writes
 from .tuning_hnsw import hnsw_builds
 from .tuning_sql import pool_reset, search_tuning
 from .tuning_write import fulltext_variants, ingest_attribution
@@ -45,6 +47,12 @@ async def tuning(
         await guarded("fulltext", fulltext_variants(url, dataset, dim, size))
         await guarded("ingest_attribution", ingest_attribution(url, size, dim))
         await guarded("pool_reset", pool_reset(url, dataset, dim))
+        log("  tuning: cache hits with and without heap-only updates")
+        client = Client(sidecar.url, sidecar.token)
+        try:
+            await guarded("cache_hit_writes", cache_hit_writes(url, client, size, cached_queries))
+        finally:
+            await client.close()
         if hnsw:
             log("  tuning: HNSW build parameters")
             await guarded("hnsw_build", hnsw_builds(url, dataset, dim, size))

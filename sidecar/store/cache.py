@@ -42,7 +42,9 @@ _LIVE = "(expires_at IS NULL OR expires_at > now())"
 _NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
 
 # One round trip each. Hits are counted on the entry and in the shared counters (shared by
-# every sidecar on the database); a miss is counted once the last matching step failed.
+# every sidecar on the database); a miss is counted once the last matching step failed. No
+# index may cover hit_count or last_hit_at: a hit is then a heap-only update that writes no
+# index entries (migration 0006).
 # $4: no semantic step follows, so a miss here is the lookup's miss (counted in the same
 # statement: one round trip less; the counters are left alone when a semantic step follows).
 EXACT_HIT = f"""

@@ -139,3 +139,35 @@ async def test_only_tables_searched_over_all_rows_carry_an_hnsw_index(client: Te
     await eventually(indexed)  # the embedding space is set up while the sidecar starts
     tables = {row["tablename"] for row in await client.app[POOL].fetch(query)}
     assert tables == {"knowledge", "conversations"}
+
+
+async def test_a_hit_is_a_heap_only_update(client: TestClient) -> None:
+    """A hit changes hit_count and last_hit_at only: no index may cover them, or every hit
+    adds an entry to each of the table's indexes and writes several times the WAL (migration
+    0006). Exact and semantic hits both stay heap-only, and so does the counters row."""
+    vector = [1.0] + [0.0] * 383
+    await store(client, "good morning", "Morning!", language="en", signature={}, embedding=vector)
+    key = cache.cache_key("good morning", "en", "", {})
+    near = cache.cache_key("good morning to you", "en", "", {})
+    async with client.app[POOL].acquire() as conn:
+        for statement, args in (
+            (cache.EXACT_HIT, (key.query_hash, key.signature_hash, ["answer"], True)),
+            (cache.SEMANTIC_HIT, ("en", "", near.signature_hash, ["answer"], vector, 0.9)),
+        ):
+            # Counts of this backend's updates not yet reported (so: compared in one go).
+            async with conn.transaction():
+                before = await conn.fetch(UPDATES_NOT_YET_REPORTED)
+                assert (await conn.fetchrow(statement, *args))["id"] is not None
+                after = await conn.fetch(UPDATES_NOT_YET_REPORTED)
+            changes = {
+                row["relname"]: (row["updated"] - old["updated"], row["hot"] - old["hot"])
+                for row, old in zip(after, before, strict=True)
+            }
+            assert changes == {"cache_counters": (1, 1), "response_cache": (1, 1)}
+
+
+UPDATES_NOT_YET_REPORTED = """
+SELECT relname, pg_stat_get_xact_tuples_updated(oid) AS updated,
+       pg_stat_get_xact_tuples_hot_updated(oid) AS hot
+FROM pg_class WHERE relname IN ('response_cache', 'cache_counters') ORDER BY relname
+"""
