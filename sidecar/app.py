@@ -124,6 +124,7 @@ async def embeddings_ctx(app: web.Application) -> AsyncIterator[None]:
             await asyncio.wait_for(app[BACKFILL_TASK], timeout=BACKFILL_STOP_SECONDS)
         except TimeoutError:
             _LOGGER.warning("Embedding backfill did not stop in time; cancelled")
+        await embedder.close()
 
 
 async def retention_ctx(app: web.Application) -> AsyncIterator[None]:

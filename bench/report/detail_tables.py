@@ -193,5 +193,9 @@ def embedding_table(figures: dict[str, Any]) -> str:
         f"**{num(figures.get('round_trip_p50_ms'))} ms** at p50; "
         f"ingest with the sidecar embedding (batches of 100): "
         f"{num(figures.get('ingest_embedded_by_sidecar_rows_per_s'))} rows/s. Provider: "
-        f"{figures.get('provider')} — no model inference; add the model's own time."
+        f"{figures.get('provider')} — no model inference; add the model's own time. "
+        f"A voice turn on a cache miss (recall and lookup at once, then the store): "
+        f"{num(dig(figures, 'voice_turn', 'provider_texts_per_turn'))} texts embedded by the "
+        f"provider per turn; recall + lookup "
+        f"{num(dig(figures, 'voice_turn', 'recall_and_lookup', 'p50_ms'))} ms p50."
     )

@@ -8,6 +8,7 @@ add real inference time (Ollama on a Pi 5: tens of ms per query) on top.
 
 from __future__ import annotations
 
+import asyncio
 import selectors
 import subprocess
 import sys
@@ -28,6 +29,9 @@ from .sidecar_run import REPO_ROOT, running_sidecar
 MODEL = "all-minilm"  # 384-d, no task prefixes
 DIMENSIONS = 384
 MEMORIES = 1000
+VOICE_TURNS = 20
+# A question with nothing of the home in it, as the integration's cache analysis signs it.
+QUESTION_SIGNATURE = {"intent": "question", "slots": {}}
 
 
 @contextmanager
@@ -70,6 +74,32 @@ async def _provider_direct(client: Client, url: str, texts: list[str]) -> dict[s
             await r.read()
         latencies.append(time.perf_counter() - begin)
     return latency_summary(latencies)
+
+
+async def _provider_texts(client: Client, provider_url: str) -> int:
+    async with client.session.post(f"{provider_url}/control", json={}) as response:
+        return int((await response.json())["texts"])
+
+
+async def _voice_turns(client: Client, provider_url: str, questions: list[str]) -> dict[str, Any]:
+    """What a voice turn sends on a cache miss: the recall and the lookup at once, then the
+    answer to store. Texts the provider embedded per turn, and the recall + lookup time."""
+    before = await _provider_texts(client, provider_url)
+    latencies = []
+    for question in questions:
+        lookup = {"query": question, "language": "en", "signature": QUESTION_SIGNATURE}
+        begin = time.perf_counter()
+        await asyncio.gather(
+            client.json("POST", "/memory/search", {"query": question, "limit": TOP_K}),
+            client.json("POST", "/cache/lookup", lookup),
+        )
+        latencies.append(time.perf_counter() - begin)
+        await client.json("POST", "/cache/store", {**lookup, "response": "An answer"})
+    texts = await _provider_texts(client, provider_url) - before
+    return {
+        "provider_texts_per_turn": round(texts / len(questions), 2),
+        "recall_and_lookup": latency_summary(latencies),
+    }
 
 
 async def embedding_round_trip(work_dir: Path, size: Size) -> dict[str, Any]:
@@ -123,6 +153,10 @@ async def embedding_round_trip(work_dir: Path, size: Size) -> dict[str, Any]:
                         deadline_seconds=size.phase_seconds,
                     )
                     figures[label] = result.summary()
+                turns = extra_memories(size.seed, "embedturn", VOICE_TURNS, 8).contents
+                figures["voice_turn"] = await _voice_turns(
+                    client, url, [text[:160] for text in turns]
+                )
                 figures["round_trip_p50_ms"] = round(
                     figures["search_text_only"]["p50_ms"]
                     - figures["search_vector_given"]["p50_ms"],

@@ -30,7 +30,7 @@ SELECT_PENDING = {
         "WHERE embedding IS NULL ORDER BY id LIMIT $1"
     ),
     "response_cache": (
-        "SELECT id, normalized_text AS text FROM response_cache "
+        "SELECT id, query_text AS text FROM response_cache "
         "WHERE embedding IS NULL ORDER BY id LIMIT $1"
     ),
 }
@@ -41,11 +41,12 @@ UPDATE_VECTOR = {
         "AND content || coalesce(E'\\n' || response, '') = $3"
     ),
     "response_cache": (
-        "UPDATE response_cache SET embedding = $2 WHERE id = $1 AND normalized_text = $3"
+        "UPDATE response_cache SET embedding = $2 WHERE id = $1 AND query_text = $3"
     ),
 }
 # Cache entries are compared with incoming requests (query against query), so they are
-# embedded with the query prefix, as POST /cache/store and /cache/lookup do.
+# embedded with the query prefix and from the text as said, as POST /cache/store and
+# /cache/lookup do.
 EMBEDDED_AS_QUERIES = frozenset({"response_cache"})
 COUNT_PENDING = "SELECT " + " + ".join(
     f"(SELECT count(*) FROM {table} WHERE embedding IS NULL)" for table in EMBEDDED_TABLES

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..db.embedding_space import HALF_OVERFLOW, HALF_ZERO
 from .providers import EmbeddingError, EmbeddingProvider
+from .query_vectors import QueryVectors
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Embedder:
         self.reason: str | None = None if provider else "no embedding provider configured"
         # Bounded: a burst of writes must not flood Ollama's queue.
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._queries = QueryVectors()
 
     @property
     def available(self) -> bool:
@@ -157,5 +159,16 @@ class Embedder:
         return await self._embed([f"{self.query_prefix}{text}" for text in texts])
 
     async def embed_query(self, text: str) -> list[float] | None:
-        vectors = await self._embed([f"{self.query_prefix}{text}"])
-        return vectors[0] if vectors else None
+        """One query's vector, shared with the requests for the same text (query_vectors.py).
+        Callers must not change the list: others may hold the same one."""
+        prefixed = f"{self.query_prefix}{text}"
+
+        async def embed() -> list[float] | None:
+            vectors = await self._embed([prefixed])
+            return vectors[0] if vectors else None
+
+        return await self._queries.get((self.dimensions, prefixed), embed)
+
+    async def close(self) -> None:
+        """Cancel query embeddings still in flight (shutdown)."""
+        await self._queries.close()

@@ -9,10 +9,12 @@ As a process (HA tests, whose harness forbids extra threads):
     python -m tests.support.embedding_server --port 0 --dimensions 384
 prints `listening on http://127.0.0.1:PORT` once ready.
 
-Behaviour knobs (also settable over HTTP with `POST /control {"mode": …, "dimensions": …}`):
+Behaviour knobs (also settable over HTTP with `POST /control {"mode": …, "dimensions": …,
+"delay": …}`, which answers with them and the counts `calls` and `texts`):
 `mode` = "ok" | "down" (503) | "error" (500) | "slow" (sleeps past any client timeout) |
 "garbage" (malformed JSON body) | "unscaled" (well-formed vectors with numbers too large
-to store); `dimensions` per model via `model_dimensions`.
+to store); `dimensions` per model via `model_dimensions`; `delay` seconds before every
+answer (a model's inference time).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class EmbeddingServer:
         self.default_dimensions = dimensions
         self.model_dimensions: dict[str, int] = {}
         self.mode = "ok"
+        self.delay = 0.0  # seconds before every answer (a model's inference time)
         self.calls = 0
         self.texts = 0
         # Every input text as received (prefixes included) and the last request's headers.
@@ -82,6 +85,8 @@ class EmbeddingServer:
         self.last_headers = dict(request.headers)
 
     async def _misbehave(self) -> web.Response | None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.mode == "down":
             return web.json_response({"error": "server busy"}, status=503)
         if self.mode == "error":
@@ -139,7 +144,16 @@ class EmbeddingServer:
         self.mode = body.get("mode", self.mode)
         if "dimensions" in body:
             self.default_dimensions = int(body["dimensions"])
-        return web.json_response({"mode": self.mode, "dimensions": self.default_dimensions})
+        self.delay = float(body.get("delay", self.delay))
+        return web.json_response(
+            {
+                "mode": self.mode,
+                "dimensions": self.default_dimensions,
+                "delay": self.delay,
+                "calls": self.calls,
+                "texts": self.texts,
+            }
+        )
 
     def app(self) -> web.Application:
         app = web.Application()

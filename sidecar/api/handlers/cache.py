@@ -80,13 +80,16 @@ INVALIDATE_SCHEMA = vol.Schema(
 CLEAR_QUERY_SCHEMA = vol.Schema({vol.Optional("all", default=False): boolean})
 
 
-async def _embed(embedder: Embedder, normalized: str, within: float) -> list[float] | None:
-    """The query's vector, or None when the provider is down or slower than `within` s."""
+async def _embed(embedder: Embedder, query: str, within: float) -> list[float] | None:
+    """The query's vector, or None when the provider is down or slower than `within` s.
+
+    The text as said, not its normalised form: the turn's memory search embeds the same
+    text at the same moment, and then both share one provider call (query_vectors.py)."""
     if not embedder.available:
         return None
     try:
         async with asyncio.timeout(within):
-            return await embedder.embed_query(normalized)
+            return await embedder.embed_query(query)
     except TimeoutError:
         _LOGGER.debug("Embedding took longer than %s s; cache lookup stays exact", within)
         return None
@@ -114,7 +117,7 @@ async def lookup(request: web.Request) -> web.Response:
         return json_response({"hit": False, "semantic": "unavailable" if semantic else "skipped"})
     query_vector = client_vector
     if query_vector is None:
-        query_vector = await _embed(embedder, key.normalized, LOOKUP_EMBED_TIMEOUT)
+        query_vector = await _embed(embedder, body["query"], LOOKUP_EMBED_TIMEOUT)
     if query_vector is None:
         await cache.count_miss(pool)
         lookups.labels("miss").inc()
@@ -143,14 +146,15 @@ async def store(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     signature = body.get("signature")
     key = cache.cache_key(body["query"], body["language"], body["scope"], signature)
-    # Entries are embedded like lookups (as queries) so that the same text scores 1.0. A
-    # client's vector is stored as given (with or without a signature, like the backfill).
+    # Entries are embedded like lookups (as queries, the text as said) so that the same text
+    # scores 1.0; the lookup a moment before usually left this vector to reuse. A client's
+    # vector is stored as given (with or without a signature, like the backfill).
     entry_vector = body.get("embedding")
     if entry_vector is not None:
         check_client_vector(request, entry_vector, "embedding")
     elif signature is not None:
         entry_vector = await _embed(
-            request.app[EMBEDDER], key.normalized, settings.embedding_timeout
+            request.app[EMBEDDER], body["query"], settings.embedding_timeout
         )
     row = await cache.store(
         request.app[POOL],
