@@ -7,10 +7,8 @@ below); the end-to-end tests in test_e2e.py talk to a real sidecar process.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from tests.support.embedded_sidecar import embedded_sidecar
 from tests.support.sidecar_process import REPO_ROOT, SidecarProcess
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -145,29 +144,14 @@ def embedding_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def cache_sidecar(embedding_url: str) -> Iterator[SidecarProcess]:
-    """A real sidecar with embeddings, for the cache and training-loop end-to-end tests.
-
-    Its data lives under a temp dir that PostgreSQL's own (unprivileged) user can reach.
-    """
-    from .test_e2e import _stop_embedded_postgres
-
-    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-cache-e2e-"))
-    data_dir.chmod(0o755)
-    process = SidecarProcess(
-        data_dir,
-        env={
-            "EMBEDDING_PROVIDER": "ollama",
-            "EMBEDDING_URL": embedding_url,
-            "EMBEDDING_MODEL": "all-minilm",
-        },
-    )
-    try:
-        process.start()
+    """A real sidecar with embeddings, for the cache and training-loop end-to-end tests."""
+    env = {
+        "EMBEDDING_PROVIDER": "ollama",
+        "EMBEDDING_URL": embedding_url,
+        "EMBEDDING_MODEL": "all-minilm",
+    }
+    with embedded_sidecar("ai-memory-cache-e2e-", env) as process:
         yield process
-    finally:
-        process.stop()
-        _stop_embedded_postgres(data_dir / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,15 +6,8 @@ Nothing of ours is mocked: the agent, outbox, aliases and services run against
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +29,7 @@ from custom_components.ai_memory.const import (
     PREFERENCES_MAX_AGE,
 )
 from custom_components.ai_memory.preference_snapshot import PreferenceSnapshot
+from tests.support.embedded_sidecar import embedded_sidecar
 from tests.support.sidecar_process import SidecarProcess
 
 from .e2e_support import configured_entry, sidecar_call
@@ -46,40 +40,9 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 @pytest.fixture(scope="session")
 def sidecar_process() -> Iterator[SidecarProcess]:
-    """One real sidecar (embedded PostgreSQL) for the whole session.
-
-    Not under pytest's tmp dir: that is private to root (0700) and the embedded
-    PostgreSQL runs as its own unprivileged user, which must reach the data dir.
-    """
-    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-e2e-"))
-    data_dir.chmod(0o755)
-    process = SidecarProcess(data_dir, env={"EMBEDDING_PROVIDER": "none"})
-    try:
-        process.start()
+    """One real sidecar (embedded PostgreSQL) for the whole session."""
+    with embedded_sidecar("ai-memory-e2e-", {"EMBEDDING_PROVIDER": "none"}) as process:
         yield process
-    finally:
-        process.stop()
-        _stop_embedded_postgres(data_dir / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _stop_embedded_postgres(pgdata: Path) -> None:
-    """Stop the embedded PostgreSQL the sidecar left behind.
-
-    After the SIGKILL scenario the restarted sidecar reuses the server it did not
-    start, and so does not stop it on exit; without this, each run leaks one.
-    """
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return
-    # SIGINT is PostgreSQL's "fast" shutdown (pg_ctl refuses to run as root).
-    with suppress(ProcessLookupError, ValueError):
-        pid = int(pid_file.read_text().splitlines()[0])
-        os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)  # raises ProcessLookupError once it is gone
-            time.sleep(0.1)
 
 
 @pytest.fixture
