@@ -82,6 +82,21 @@ def mock_healthy_sidecar(aioclient_mock: AiohttpClientMocker) -> None:
     aioclient_mock.post(f"{SIDECAR_URL}/cache/invalidate", json={"deleted": 0})
 
 
+def sent_bodies(mock: AiohttpClientMocker, path: str) -> list[Any]:
+    """The JSON bodies sent to `path` of the mocked sidecar, oldest first."""
+    return [body for _, url, body, _ in mock.mock_calls if url.path == path]
+
+
+def sent_turns(mock: AiohttpClientMocker) -> list[dict[str, Any]]:
+    """Every turn delivered to the mocked sidecar, in order."""
+    return [turn for body in sent_bodies(mock, "/conversations/turns") for turn in body["turns"]]
+
+
+def sent_turn_ids(mock: AiohttpClientMocker) -> list[str]:
+    """The ids of the turns delivered to the mocked sidecar, in order."""
+    return [turn["turn_id"] for turn in sent_turns(mock)]
+
+
 @pytest.fixture
 def sidecar(aioclient_mock: AiohttpClientMocker) -> AiohttpClientMocker:
     """A healthy sidecar; tests register extra answers before these by clearing."""
