@@ -14,7 +14,7 @@ from .api import AiMemoryAuthError, AiMemoryClient, AiMemoryError
 from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN, LOGGER, REQUEST_TIMEOUT
 from .coordinator import AiMemoryCoordinator
 from .data import AiMemoryConfigEntry, AiMemoryData
-from .feedback import async_setup_feedback
+from .feedback_setup import async_setup_feedback
 from .llm_api import async_register_llm_api
 from .outbox import Outbox
 from .preference_snapshot import PreferenceSnapshot

@@ -1,56 +1,34 @@
-"""HTTP client for the AI Memory sidecar.
+"""HTTP client for the AI Memory sidecar: one typed method per endpoint the integration uses.
 
-Imports nothing from Home Assistant so it can be reused and tested on its own;
-the caller injects the aiohttp session and maps the exceptions below.
+Imports nothing from Home Assistant so it can be reused and tested on its own; the caller
+injects the aiohttp session and maps the exceptions (api_errors.py, re-exported here as the
+client's public surface). api_transport.py sends the requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
-import aiohttp
-
+from .api_errors import (
+    AiMemoryAuthError,
+    AiMemoryBadRequestError,
+    AiMemoryConnectionError,
+    AiMemoryError,
+    AiMemoryNotFoundError,
+)
+from .api_transport import SidecarTransport
 from .api_types import CacheStats, Info, Stats, TurnResults
 
-DEFAULT_TIMEOUT = 10.0
-
-
-class AiMemoryError(Exception):
-    """Base error of the sidecar client."""
-
-
-class AiMemoryConnectionError(AiMemoryError):
-    """The sidecar could not be reached, timed out or is temporarily unavailable."""
-
-
-class AiMemoryAuthError(AiMemoryError):
-    """The sidecar refused the token (HTTP 401)."""
-
-
-class AiMemoryBadRequestError(AiMemoryError):
-    """The sidecar refused the request as invalid (HTTP 4xx)."""
-
-
-class AiMemoryNotFoundError(AiMemoryError):
-    """The requested object does not exist (HTTP 404)."""
-
-
-def _query(params: Mapping[str, Any]) -> dict[str, str]:
-    """Drop unset values and encode the rest the way the sidecar parses them."""
-    query: dict[str, str] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            query[key] = "true" if value else "false"
-        elif isinstance(value, (list, tuple)):
-            query[key] = ",".join(str(item) for item in value)
-        else:
-            query[key] = str(value)
-    return query
+__all__ = [
+    "AiMemoryAuthError",
+    "AiMemoryBadRequestError",
+    "AiMemoryClient",
+    "AiMemoryConnectionError",
+    "AiMemoryError",
+    "AiMemoryNotFoundError",
+]
 
 
 def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,74 +36,13 @@ def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-class AiMemoryClient:
+class AiMemoryClient(SidecarTransport):
     """Typed access to the endpoints of the sidecar that the integration uses."""
 
-    def __init__(
-        self,
-        url: str,
-        token: str,
-        session: aiohttp.ClientSession,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """Initialize the client."""
-        self.url = url.rstrip("/")
-        self._token = token
-        self._session = session
-        self._timeout = timeout
-        # Preference writes sent so far (counted when sent: one that timed out may still
-        # land), which PreferenceSnapshot compares.
-        self.preference_writes = 0
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        request_timeout: float | None = None,
-    ) -> Any:
-        """Send one request and return the decoded JSON (or text for NDJSON)."""
-        try:
-            async with asyncio.timeout(request_timeout or self._timeout):
-                response = await self._session.request(
-                    method,
-                    f"{self.url}{path}",
-                    params=_query(params or {}),
-                    json=body,
-                    headers={"Authorization": f"Bearer {self._token}"},
-                )
-                async with response:
-                    text = await response.text()
-        except TimeoutError as err:
-            raise AiMemoryConnectionError(f"Timeout talking to {self.url}") from err
-        except aiohttp.ClientError as err:
-            raise AiMemoryConnectionError(f"Cannot reach {self.url}: {err}") from err
-        self._raise_for_status(response.status, text)
-        if not text or "ndjson" in (response.content_type or ""):
-            return text or None
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-    @staticmethod
-    def _raise_for_status(status: int, text: str) -> None:
-        if status < 400:
-            return
-        try:
-            message = str(json.loads(text).get("message", text))
-        except (ValueError, AttributeError):
-            message = text[:200]
-        if status == 401:
-            raise AiMemoryAuthError(message)
-        if status == 404:
-            raise AiMemoryNotFoundError(message)
-        if status >= 500 or status == 429:
-            raise AiMemoryConnectionError(f"Sidecar unavailable ({status}): {message}")
-        raise AiMemoryBadRequestError(message)
+    # Preference writes sent so far (counted when sent: one that timed out may still
+    # land), which PreferenceSnapshot compares. Per client: the first `+= 1` makes it an
+    # attribute of the instance.
+    preference_writes: int = 0
 
     async def async_get_info(self) -> Info:
         """Return the identity of the sidecar (instance id, version, embeddings)."""
@@ -244,37 +161,8 @@ class AiMemoryClient:
         read_timeout: float | None = None,
         **filters: Any,
     ) -> int:
-        """Stream the NDJSON export into `write` chunk by chunk; returns the line count.
-
-        Nothing is held in memory beyond one chunk; each read has its own timeout, so a
-        large export may take as long as it needs while a stalled one still fails.
-        """
-        timeout = read_timeout or self._timeout
-        lines = 0
-        try:
-            async with asyncio.timeout(timeout):
-                response = await self._session.get(
-                    f"{self.url}/training/export",
-                    params=_query(filters),
-                    headers={"Authorization": f"Bearer {self._token}"},
-                )
-            async with response:
-                if response.status >= 400:
-                    async with asyncio.timeout(timeout):
-                        self._raise_for_status(response.status, await response.text())
-                stream = response.content
-                while True:
-                    async with asyncio.timeout(timeout):
-                        chunk = await stream.readany()
-                    if not chunk:
-                        break
-                    lines += chunk.count(b"\n")
-                    await write(chunk)
-        except TimeoutError as err:
-            raise AiMemoryConnectionError(f"Timeout talking to {self.url}") from err
-        except aiohttp.ClientError as err:
-            raise AiMemoryConnectionError(f"Cannot reach {self.url}: {err}") from err
-        return lines
+        """Stream the NDJSON export into `write` chunk by chunk; returns the line count."""
+        return await self.stream("/training/export", filters, write, read_timeout=read_timeout)
 
     async def async_cache_lookup(
         self, *, request_timeout: float | None = None, **fields: Any

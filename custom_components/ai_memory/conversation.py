@@ -34,10 +34,11 @@ from .const import (
 )
 from .data import AiMemoryConfigEntry
 from .entity import sidecar_device_info
-from .feedback import async_answer_voice_feedback
 from .memory_context import MemoryContext, merge_prompts
 from .prefetch import TurnPrefetch
-from .turns import TurnOutcome, async_record_turn, speech_of
+from .turn_recording import async_record_turn
+from .turns import TurnOutcome, speech_of
+from .voice_feedback import async_answer_voice_feedback
 
 PARALLEL_UPDATES = 0
 

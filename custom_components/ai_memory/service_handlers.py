@@ -1,19 +1,17 @@
-"""What each action does; sidecar errors are translated by the caller."""
+"""What each action does (but the file export: training_export.py); the caller translates
+sidecar errors."""
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 
 from .aliases import async_forget_alias, async_learn_alias, normalize_alias
 from .api import AiMemoryNotFoundError
-from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN, EXPORT_READ_TIMEOUT
+from .const import CONF_ALIAS_SYNC, DEFAULT_OPTIONS, DOMAIN
 from .data import AiMemoryConfigEntry
 from .feedback import NoTurnToRate, async_give_feedback
 
@@ -137,37 +135,6 @@ async def async_record_feedback(
     except NoTurnToRate as err:
         raise _invalid("no_turn_to_rate") from err
     return {"turn_id": turn_id, "score": data["score"]}
-
-
-def _export_path(hass: HomeAssistant) -> Path:
-    stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%SZ")
-    return Path(hass.config.path(DOMAIN, "exports", f"training-{stamp}.jsonl"))
-
-
-async def async_export_training(
-    hass: HomeAssistant, entry: AiMemoryConfigEntry, data: dict[str, Any]
-) -> ServiceResponse:
-    """Stream training examples (chat-messages JSONL) into a file under the config dir."""
-    for key in ("since", "until"):
-        if value := data.get(key):
-            data[key] = dt_util.as_utc(value).isoformat()
-    path = _export_path(hass)
-    await hass.async_add_executor_job(partial(path.parent.mkdir, parents=True, exist_ok=True))
-    handle = await hass.async_add_executor_job(path.open, "wb")
-    try:
-
-        async def write(chunk: bytes) -> None:
-            await hass.async_add_executor_job(handle.write, chunk)
-
-        count = await entry.runtime_data.client.async_export_training_to(
-            write, read_timeout=EXPORT_READ_TIMEOUT, **data
-        )
-    except BaseException:
-        await hass.async_add_executor_job(handle.close)
-        await hass.async_add_executor_job(partial(path.unlink, missing_ok=True))
-        raise
-    await hass.async_add_executor_job(handle.close)
-    return {"count": count, "path": str(path)}
 
 
 async def async_cache_stats(

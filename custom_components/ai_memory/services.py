@@ -21,6 +21,7 @@ from .const import DOMAIN
 from .data import AiMemoryConfigEntry
 from .errors import translate_sidecar_errors
 from .service_schemas import ATTR_CONFIG_ENTRY_ID, SCHEMAS
+from .training_export import async_export_training
 
 type Handler = Callable[
     [HomeAssistant, AiMemoryConfigEntry, dict[str, Any]], Awaitable[ServiceResponse]
@@ -35,7 +36,7 @@ SERVICES: dict[str, tuple[Handler, SupportsResponse]] = {
     "set_alias": (handlers.async_set_alias, SupportsResponse.OPTIONAL),
     "remove_alias": (handlers.async_remove_alias, SupportsResponse.OPTIONAL),
     "record_feedback": (handlers.async_record_feedback, SupportsResponse.OPTIONAL),
-    "export_training_data": (handlers.async_export_training, SupportsResponse.ONLY),
+    "export_training_data": (async_export_training, SupportsResponse.ONLY),
     "cache_stats": (handlers.async_cache_stats, SupportsResponse.ONLY),
     "clear_cache": (handlers.async_clear_cache, SupportsResponse.OPTIONAL),
 }

@@ -7,10 +7,8 @@ below); the end-to-end tests in test_e2e.py talk to a real sidecar process.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from tests.support.embedded_sidecar import embedded_sidecar
 from tests.support.sidecar_process import REPO_ROOT, SidecarProcess
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -81,6 +80,21 @@ def mock_healthy_sidecar(aioclient_mock: AiohttpClientMocker) -> None:
     aioclient_mock.post(f"{SIDECAR_URL}/cache/lookup", json={"hit": False, "semantic": "ok"})
     aioclient_mock.post(f"{SIDECAR_URL}/cache/store", json={"id": 1}, status=201)
     aioclient_mock.post(f"{SIDECAR_URL}/cache/invalidate", json={"deleted": 0})
+
+
+def sent_bodies(mock: AiohttpClientMocker, path: str) -> list[Any]:
+    """The JSON bodies sent to `path` of the mocked sidecar, oldest first."""
+    return [body for _, url, body, _ in mock.mock_calls if url.path == path]
+
+
+def sent_turns(mock: AiohttpClientMocker) -> list[dict[str, Any]]:
+    """Every turn delivered to the mocked sidecar, in order."""
+    return [turn for body in sent_bodies(mock, "/conversations/turns") for turn in body["turns"]]
+
+
+def sent_turn_ids(mock: AiohttpClientMocker) -> list[str]:
+    """The ids of the turns delivered to the mocked sidecar, in order."""
+    return [turn["turn_id"] for turn in sent_turns(mock)]
 
 
 @pytest.fixture
@@ -148,29 +162,14 @@ def embedding_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def cache_sidecar(embedding_url: str) -> Iterator[SidecarProcess]:
     """A real sidecar with embeddings, for the cache, training-loop and embeddings repair
-    end-to-end tests.
-
-    Its data lives under a temp dir that PostgreSQL's own (unprivileged) user can reach.
-    """
-    from .test_e2e import _stop_embedded_postgres
-
-    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-cache-e2e-"))
-    data_dir.chmod(0o755)
-    process = SidecarProcess(
-        data_dir,
-        env={
-            "EMBEDDING_PROVIDER": "ollama",
-            "EMBEDDING_URL": embedding_url,
-            "EMBEDDING_MODEL": "all-minilm",
-        },
-    )
-    try:
-        process.start()
+    end-to-end tests."""
+    env = {
+        "EMBEDDING_PROVIDER": "ollama",
+        "EMBEDDING_URL": embedding_url,
+        "EMBEDDING_MODEL": "all-minilm",
+    }
+    with embedded_sidecar("ai-memory-cache-e2e-", env) as process:
         yield process
-    finally:
-        process.stop()
-        _stop_embedded_postgres(data_dir / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

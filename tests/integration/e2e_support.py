@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from homeassistant.components import conversation
 from homeassistant.const import CONF_TOKEN, CONF_URL
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -91,28 +90,6 @@ async def configured_entry(
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def ask(
-    hass: HomeAssistant,
-    text: str,
-    device_id: str | None = None,
-    *,
-    language: str = "en",
-    conversation_id: str | None = None,
-) -> conversation.ConversationResult:
-    """Speak to the AI Memory agent and wait for its background work (recording, caching)."""
-    result = await conversation.async_converse(
-        hass=hass,
-        text=text,
-        conversation_id=conversation_id,
-        context=Context(),
-        agent_id="conversation.ai_memory",
-        device_id=device_id,
-        language=language,
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return result
 
 
 def satellite(hass: HomeAssistant, entry: MockConfigEntry, area: str = "Kitchen") -> str:

@@ -1,5 +1,5 @@
-"""Real HA pieces for the tests: a light that changes state, a stand-in LLM agent, HA's
-clock moved on."""
+"""Real HA pieces for the tests: a light that changes state, a stand-in LLM agent, speaking
+to an agent, HA's clock moved on."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
 from homeassistant.components.light import ColorMode, LightEntity
 from homeassistant.const import MATCH_ALL
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -93,3 +93,27 @@ async def advance_minutes(
     freezer.tick(timedelta(minutes=minutes))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def ask(
+    hass: HomeAssistant,
+    text: str,
+    device_id: str | None = None,
+    *,
+    agent_id: str = "conversation.ai_memory",
+    conversation_id: str | None = None,
+    **kwargs: Any,
+) -> conversation.ConversationResult:
+    """Speak to an agent (AI Memory's unless told) and wait for its background work
+    (recording the turn, caching)."""
+    result = await conversation.async_converse(
+        hass=hass,
+        text=text,
+        conversation_id=conversation_id,
+        context=Context(),
+        agent_id=agent_id,
+        device_id=device_id,
+        **kwargs,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -11,7 +9,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.ai_memory.aliases import _added, _has_alias, _removed, alias_key
 
-from .conftest import SIDECAR_URL, mock_healthy_sidecar
+from .conftest import SIDECAR_URL, mock_healthy_sidecar, sent_bodies
 
 COMPUTED_NAME = object()  # stands for HA 2026.5's marker of the entity's own name
 
@@ -63,9 +61,7 @@ async def test_registry_aliases_are_imported_at_setup(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    sent: list[Any] = [
-        body for _, url, body, _ in aioclient_mock.mock_calls if url.path == "/preferences/set"
-    ]
+    sent = sent_bodies(aioclient_mock, "/preferences/set")
     assert sent == [
         {
             "key": "entity_alias.cooker",

@@ -24,8 +24,8 @@ from custom_components.ai_memory.const import (
 )
 from tests.support.sidecar_process import SidecarProcess
 
-from .e2e_support import ask, history, satellite, sidecar_call
-from .helpers import SimpleLight
+from .e2e_support import history, satellite, sidecar_call
+from .helpers import SimpleLight, ask
 from .tool_agent import Reply, ToolAgent, async_setup_lights, register_tool_agent
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

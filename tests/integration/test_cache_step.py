@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components import conversation
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -18,28 +17,9 @@ from custom_components.ai_memory.const import (
     DOMAIN,
 )
 
-from .conftest import SIDECAR_URL, mock_healthy_sidecar
-from .helpers import async_setup_light
+from .conftest import SIDECAR_URL, mock_healthy_sidecar, sent_bodies, sent_turns
+from .helpers import ask, async_setup_light
 from .tool_agent import Reply, ToolAgent, register_tool_agent
-
-AGENT = "conversation.ai_memory"
-
-
-def _bodies(mock: AiohttpClientMocker, path: str) -> list[Any]:
-    return [body for _, url, body, _ in mock.mock_calls if url.path == path]
-
-
-def _turns(mock: AiohttpClientMocker) -> list[dict[str, Any]]:
-    return [turn for body in _bodies(mock, "/conversations/turns") for turn in body["turns"]]
-
-
-async def _ask(hass: HomeAssistant, text: str, **kwargs: Any) -> conversation.ConversationResult:
-    kwargs.setdefault("conversation_id", None)
-    result = await conversation.async_converse(
-        hass=hass, text=text, context=Context(), agent_id=AGENT, **kwargs
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return result
 
 
 def _llm(
@@ -55,37 +35,37 @@ def _llm(
 async def test_home_assistant_as_target_never_uses_the_cache(
     hass: HomeAssistant, init_integration: MockConfigEntry, sidecar: AiohttpClientMocker
 ) -> None:
-    await _ask(hass, "tell me a joke")
-    assert _bodies(sidecar, "/cache/lookup") == []
-    assert _bodies(sidecar, "/cache/store") == []
+    await ask(hass, "tell me a joke")
+    assert sent_bodies(sidecar, "/cache/lookup") == []
+    assert sent_bodies(sidecar, "/cache/store") == []
 
 
 async def test_the_cache_can_be_switched_off(
     hass: HomeAssistant, init_integration: MockConfigEntry, sidecar: AiohttpClientMocker
 ) -> None:
     agent = _llm(hass, init_integration, {}, **{CONF_CACHE_ENABLED: False})
-    await _ask(hass, "tell me a joke")
+    await ask(hass, "tell me a joke")
     assert agent.heard == ["tell me a joke"]
-    assert _bodies(sidecar, "/cache/lookup") == []
-    assert _bodies(sidecar, "/cache/store") == []
-    assert "cache" not in _turns(sidecar)[0]["metadata"]
+    assert sent_bodies(sidecar, "/cache/lookup") == []
+    assert sent_bodies(sidecar, "/cache/store") == []
+    assert "cache" not in sent_turns(sidecar)[0]["metadata"]
 
 
 async def test_a_plain_answer_is_looked_up_then_stored_with_its_signature(
     hass: HomeAssistant, init_integration: MockConfigEntry, sidecar: AiohttpClientMocker
 ) -> None:
     _llm(hass, init_integration, {"tell me a joke": "A lamp walks into a bar."})
-    await _ask(hass, "tell me a joke")
-    [lookup] = _bodies(sidecar, "/cache/lookup")
+    await ask(hass, "tell me a joke")
+    [lookup] = sent_bodies(sidecar, "/cache/lookup")
     assert lookup["kinds"] == ["answer", "plan"]
     assert lookup["scope"] == "household"
     assert lookup["min_similarity"] == DEFAULT_OPTIONS["cache_similarity"]
-    [stored] = _bodies(sidecar, "/cache/store")
+    [stored] = sent_bodies(sidecar, "/cache/store")
     assert stored["kind"] == "answer"
     assert stored["response"] == "A lamp walks into a bar."
     assert stored["signature"] == lookup["signature"]
     assert stored["signature"]["v"] == 1
-    assert _turns(sidecar)[0]["metadata"]["cache"] == {"hit": False, "semantic": "ok"}
+    assert sent_turns(sidecar)[0]["metadata"]["cache"] == {"hit": False, "semantic": "ok"}
 
 
 async def test_answers_about_the_moment_or_the_home_are_not_stored(
@@ -101,9 +81,9 @@ async def test_answers_about_the_moment_or_the_home_are_not_stored(
         },
     )
     for text in ("say something nice", "what is 6 times 7", "shall we talk"):
-        await _ask(hass, text)
-    assert len(_bodies(sidecar, "/cache/lookup")) == 3
-    assert _bodies(sidecar, "/cache/store") == []
+        await ask(hass, text)
+    assert len(sent_bodies(sidecar, "/cache/lookup")) == 3
+    assert sent_bodies(sidecar, "/cache/store") == []
 
 
 async def test_questions_about_the_state_skip_the_cache(
@@ -111,11 +91,11 @@ async def test_questions_about_the_state_skip_the_cache(
 ) -> None:
     # Local-first off: otherwise HA itself answers this (it never reaches the cache).
     agent = _llm(hass, init_integration, {"what time is it": "Noon"}, **{CONF_LOCAL_FIRST: False})
-    await _ask(hass, "what time is it")
+    await ask(hass, "what time is it")
     assert agent.heard == ["what time is it"]
-    assert _bodies(sidecar, "/cache/lookup") == []
-    assert _bodies(sidecar, "/cache/store") == []
-    assert _turns(sidecar)[0]["metadata"]["cache"] == {"hit": False, "skipped": "live"}
+    assert sent_bodies(sidecar, "/cache/lookup") == []
+    assert sent_bodies(sidecar, "/cache/store") == []
+    assert sent_turns(sidecar)[0]["metadata"]["cache"] == {"hit": False, "skipped": "live"}
 
 
 async def test_a_cached_answer_is_spoken_without_the_agent(
@@ -133,10 +113,10 @@ async def test_a_cached_answer_is_spoken_without_the_agent(
     )
     mock_healthy_sidecar(aioclient_mock)
     agent = _llm(hass, init_integration, {})
-    result = await _ask(hass, "tell me a joke please")
+    result = await ask(hass, "tell me a joke please")
     assert result.response.speech["plain"]["speech"] == "Knock knock."
     assert agent.heard == []
-    [turn] = _turns(aioclient_mock)
+    [turn] = sent_turns(aioclient_mock)
     assert turn["metadata"]["handled_by"] == "cache"
     assert turn["metadata"]["cache"] == {
         "hit": True,
@@ -145,7 +125,7 @@ async def test_a_cached_answer_is_spoken_without_the_agent(
         "similarity": 0.97,
         "kind": "answer",
     }
-    assert _bodies(aioclient_mock, "/cache/store") == []
+    assert sent_bodies(aioclient_mock, "/cache/store") == []
 
 
 async def test_a_failing_sidecar_costs_no_answer_and_is_left_alone_for_a_while(
@@ -155,16 +135,16 @@ async def test_a_failing_sidecar_costs_no_answer_and_is_left_alone_for_a_while(
     aioclient_mock.post(f"{SIDECAR_URL}/cache/lookup", exc=TimeoutError())
     mock_healthy_sidecar(aioclient_mock)
     agent = _llm(hass, init_integration, {"tell me a joke": "A lamp walks into a bar."})
-    first = await _ask(hass, "tell me a joke")
-    second = await _ask(hass, "tell me another joke")
+    first = await ask(hass, "tell me a joke")
+    second = await ask(hass, "tell me another joke")
     assert [r.response.speech["plain"]["speech"] for r in (first, second)] == [
         "A lamp walks into a bar.",
         "Sure.",
     ]
     assert agent.heard == ["tell me a joke", "tell me another joke"]
-    assert len(_bodies(aioclient_mock, "/cache/lookup")) == 1  # not retried right away
-    assert _bodies(aioclient_mock, "/cache/store") == []
-    assert [t["metadata"]["cache"] for t in _turns(aioclient_mock)][-1] == {
+    assert len(sent_bodies(aioclient_mock, "/cache/lookup")) == 1  # not retried right away
+    assert sent_bodies(aioclient_mock, "/cache/store") == []
+    assert [t["metadata"]["cache"] for t in sent_turns(aioclient_mock)][-1] == {
         "hit": False,
         "skipped": "sidecar_unavailable",
     }
@@ -179,5 +159,5 @@ async def test_teaching_an_alias_drops_cached_requests_that_use_it(
     await hass.services.async_call(
         DOMAIN, "set_alias", {"alias": "Moon  lamp", "entity_id": light}, blocking=True
     )
-    [dropped] = _bodies(sidecar, "/cache/invalidate")
+    [dropped] = sent_bodies(sidecar, "/cache/invalidate")
     assert dropped == {"mentions": ["Moon lamp"], "dependencies": [light]}

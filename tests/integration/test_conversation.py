@@ -6,9 +6,8 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components import conversation
 from homeassistant.const import STATE_ON
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import intent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -20,27 +19,8 @@ from custom_components.ai_memory.const import (
     DEFAULT_OPTIONS,
 )
 
-from .conftest import SIDECAR_URL
-from .helpers import async_setup_light, register_llm_agent
-
-AGENT = "conversation.ai_memory"
-
-
-async def _ask(hass: HomeAssistant, text: str, **kwargs: Any) -> conversation.ConversationResult:
-    result = await conversation.async_converse(
-        hass=hass, text=text, conversation_id=None, context=Context(), agent_id=AGENT, **kwargs
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return result
-
-
-def _posted_turns(mock: AiohttpClientMocker) -> list[dict[str, Any]]:
-    return [
-        turn
-        for _, url, body, _ in mock.mock_calls
-        if url.path == "/conversations/turns"
-        for turn in body["turns"]
-    ]
+from .conftest import SIDECAR_URL, sent_turns
+from .helpers import ask, async_setup_light, register_llm_agent
 
 
 def _use_target(hass: HomeAssistant, entry: MockConfigEntry, target: str, **options: Any) -> None:
@@ -56,11 +36,11 @@ async def test_home_assistant_target_controls_light_and_records_turn(
     light = await async_setup_light(hass)
     events = async_capture_events(hass, "ai_memory_turn_recorded")
 
-    result = await _ask(hass, "turn on the kitchen light", device_id="satellite-device")
+    result = await ask(hass, "turn on the kitchen light", device_id="satellite-device")
 
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert hass.states.get(light).state == STATE_ON
-    [turn] = _posted_turns(sidecar)
+    [turn] = sent_turns(sidecar)
     assert turn["content"] == "turn on the kitchen light"
     assert turn["device_id"] == "satellite-device"
     assert turn["language"] == hass.config.language
@@ -102,7 +82,7 @@ async def test_llm_target_gets_memories_preferences_and_aliases(
     agent_id, agent = register_llm_agent(hass)
     _use_target(hass, init_integration, agent_id)
 
-    result = await _ask(hass, "who feeds the cat?", extra_system_prompt="Be brief.")
+    result = await ask(hass, "who feeds the cat?", extra_system_prompt="Be brief.")
 
     assert result.response.speech["plain"]["speech"] == "LLM answer"
     prompt = agent.inputs[0].extra_system_prompt
@@ -112,7 +92,7 @@ async def test_llm_target_gets_memories_preferences_and_aliases(
     assert 'user.wake_time: {"time": "07:00"}' in prompt
     search_url = next(c[1] for c in aioclient_mock.mock_calls if c[1].path == "/memory/search")
     assert search_url.query["query"] == "who feeds the cat?"
-    [turn] = _posted_turns(aioclient_mock)
+    [turn] = sent_turns(aioclient_mock)
     assert turn["memories_used"] == ["m-7"]
     assert turn["agent_id"] == agent_id
     assert turn["interaction_type"] == "question"
@@ -126,12 +106,12 @@ async def test_local_first_answers_commands_without_the_llm(
     agent_id, agent = register_llm_agent(hass)
     _use_target(hass, init_integration, agent_id, **{CONF_LOCAL_FIRST: True})
 
-    result = await _ask(hass, "turn on the kitchen light")
+    result = await ask(hass, "turn on the kitchen light")
 
     assert hass.states.get(light).state == STATE_ON
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert agent.inputs == []
-    [turn] = _posted_turns(sidecar)
+    [turn] = sent_turns(sidecar)
     assert turn["agent_id"] == "conversation.home_assistant"
     assert turn["metadata"] == {"handled_by": "local_intent"}
 
@@ -143,7 +123,7 @@ async def test_local_first_off_sends_commands_to_the_llm(
     await async_setup_light(hass)
     agent_id, agent = register_llm_agent(hass)
     _use_target(hass, init_integration, agent_id, **{CONF_LOCAL_FIRST: False})
-    await _ask(hass, "turn on the kitchen light")
+    await ask(hass, "turn on the kitchen light")
     assert [i.text for i in agent.inputs] == ["turn on the kitchen light"]
 
 
@@ -158,7 +138,7 @@ async def test_sidecar_down_llm_still_answers_and_turn_waits(
     agent_id, agent = register_llm_agent(hass)
     _use_target(hass, init_integration, agent_id)
 
-    result = await _ask(hass, "what's for dinner?")
+    result = await ask(hass, "what's for dinner?")
 
     assert result.response.speech["plain"]["speech"] == "LLM answer"
     assert agent.inputs[0].extra_system_prompt is None
@@ -181,7 +161,7 @@ async def test_slow_recall_is_abandoned(
     agent_id, agent = register_llm_agent(hass)
     _use_target(hass, init_integration, agent_id)
     with patch("custom_components.ai_memory.memory_context.RECALL_TIMEOUT", 0.05):
-        result = await _ask(hass, "anything")
+        result = await ask(hass, "anything")
     assert result.response.speech["plain"]["speech"] == "LLM answer"
     assert agent.inputs[0].extra_system_prompt is None
 
@@ -196,7 +176,7 @@ async def test_bad_target_falls_back_to_home_assistant(
     """Pointing at itself or at a removed agent still answers (HA's own agent)."""
     light = await async_setup_light(hass)
     _use_target(hass, init_integration, target)
-    await _ask(hass, "turn on the kitchen light")
+    await ask(hass, "turn on the kitchen light")
     assert hass.states.get(light).state == STATE_ON
 
 
@@ -206,6 +186,6 @@ async def test_recording_off_sends_nothing(
     """With record_turns off no turn leaves HA."""
     await async_setup_light(hass)
     _use_target(hass, init_integration, "conversation.home_assistant", **{CONF_RECORD_TURNS: False})
-    await _ask(hass, "turn on the kitchen light")
-    assert _posted_turns(sidecar) == []
+    await ask(hass, "turn on the kitchen light")
+    assert sent_turns(sidecar) == []
     assert init_integration.runtime_data.outbox.pending == 0

@@ -6,23 +6,12 @@ Nothing of ours is mocked: the agent, outbox, aliases and services run against
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
-from pathlib import Path
-from typing import Any
 
 import pytest
-from homeassistant.components import conversation
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import area_registry as ar
-from homeassistant.helpers import device_registry as dr
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import intent
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from prometheus_client.parser import text_string_to_metric_families
@@ -36,50 +25,20 @@ from custom_components.ai_memory.const import (
     PREFERENCES_MAX_AGE,
 )
 from custom_components.ai_memory.preference_snapshot import PreferenceSnapshot
+from tests.support.embedded_sidecar import embedded_sidecar
 from tests.support.sidecar_process import SidecarProcess
 
-from .e2e_support import configured_entry, sidecar_call
-from .helpers import async_setup_light, register_llm_agent
+from .e2e_support import configured_entry, satellite, sidecar_call
+from .helpers import ask, async_setup_light, register_llm_agent
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture(scope="session")
 def sidecar_process() -> Iterator[SidecarProcess]:
-    """One real sidecar (embedded PostgreSQL) for the whole session.
-
-    Not under pytest's tmp dir: that is private to root (0700) and the embedded
-    PostgreSQL runs as its own unprivileged user, which must reach the data dir.
-    """
-    data_dir = Path(tempfile.mkdtemp(prefix="ai-memory-e2e-"))
-    data_dir.chmod(0o755)
-    process = SidecarProcess(data_dir, env={"EMBEDDING_PROVIDER": "none"})
-    try:
-        process.start()
+    """One real sidecar (embedded PostgreSQL) for the whole session."""
+    with embedded_sidecar("ai-memory-e2e-", {"EMBEDDING_PROVIDER": "none"}) as process:
         yield process
-    finally:
-        process.stop()
-        _stop_embedded_postgres(data_dir / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _stop_embedded_postgres(pgdata: Path) -> None:
-    """Stop the embedded PostgreSQL the sidecar left behind.
-
-    After the SIGKILL scenario the restarted sidecar reuses the server it did not
-    start, and so does not stop it on exit; without this, each run leaks one.
-    """
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return
-    # SIGINT is PostgreSQL's "fast" shutdown (pg_ctl refuses to run as root).
-    with suppress(ProcessLookupError, ValueError):
-        pid = int(pid_file.read_text().splitlines()[0])
-        os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)  # raises ProcessLookupError once it is gone
-            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -91,53 +50,21 @@ async def e2e_entry(
         yield entry
 
 
-async def _get(hass: HomeAssistant, process: SidecarProcess, path: str, **params: str) -> Any:
-    """Read from the sidecar directly (independent of the integration's client)."""
-    session = async_get_clientsession(hass)
-    async with session.get(
-        f"{process.url}{path}",
-        params=params,
-        headers={"Authorization": f"Bearer {process.token}"},
-    ) as response:
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-
-async def _ask(
-    hass: HomeAssistant, text: str, agent_id: str = "conversation.ai_memory", **kwargs: Any
-) -> conversation.ConversationResult:
-    result = await conversation.async_converse(
-        hass=hass, text=text, conversation_id=None, context=Context(), agent_id=agent_id, **kwargs
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return result
-
-
-def _satellite(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """A voice satellite device standing in the kitchen; returns its device id."""
-    area = ar.async_get(hass).async_get_or_create("Kitchen")
-    registry = dr.async_get(hass)
-    device = registry.async_get_or_create(
-        config_entry_id=entry.entry_id, identifiers={("e2e", uuid.uuid4().hex)}, name="Satellite"
-    )
-    registry.async_update_device(device.id, area_id=area.id)
-    return device.id
-
-
 async def test_turn_is_answered_and_stored_in_postgres(
     hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess
 ) -> None:
     """(a) The AI Memory agent turns the light on; the turn lands in the sidecar."""
     light = await async_setup_light(hass)
-    device_id = _satellite(hass, e2e_entry)
+    device_id = satellite(hass, e2e_entry)
 
-    result = await _ask(hass, "turn on the kitchen light", device_id=device_id, language="en")
+    result = await ask(hass, "turn on the kitchen light", device_id=device_id, language="en")
 
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert hass.states.get(light).state == STATE_ON
-    turns = (await _get(hass, sidecar_process, "/conversations/history", device_id=device_id))[
-        "turns"
-    ]
+    stored = await sidecar_call(
+        hass, sidecar_process, "GET", "/conversations/history", params={"device_id": device_id}
+    )
+    turns = stored["turns"]
     assert len(turns) == 1
     turn = turns[0]
     assert turn["content"] == "turn on the kitchen light"
@@ -156,18 +83,20 @@ async def test_alias_set_by_service_is_understood_by_home_assistant(
     """(b) set_alias teaches HA's own agent a new name for the light."""
     light = await async_setup_light(hass)
     alias = f"moon lamp {uuid.uuid4().hex[:6]}"
-    before = await _ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
+    before = await ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
     assert before.response.response_type is intent.IntentResponseType.ERROR
     assert hass.states.get(light).state == STATE_OFF
 
     await hass.services.async_call(
         DOMAIN, "set_alias", {"alias": alias, "entity_id": light}, blocking=True
     )
-    result = await _ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
+    result = await ask(hass, f"turn on the {alias}", agent_id="conversation.home_assistant")
 
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert hass.states.get(light).state == STATE_ON
-    stored = await _get(hass, sidecar_process, "/preferences/get", key=f"entity_alias.{alias}")
+    stored = await sidecar_call(
+        hass, sidecar_process, "GET", "/preferences/get", params={"key": f"entity_alias.{alias}"}
+    )
     assert stored["value"]["entity_id"] == light
     assert stored["category"] == "aliases"
 
@@ -178,7 +107,7 @@ async def test_outage_turns_are_answered_queued_and_delivered_once(
 ) -> None:
     """(c) Sidecar stopped or killed: Assist still answers; on return every turn arrives once."""
     light = await async_setup_light(hass)
-    device_id = _satellite(hass, e2e_entry)
+    device_id = satellite(hass, e2e_entry)
     recorded = async_capture_events(hass, "ai_memory_turn_recorded")
     outbox = e2e_entry.runtime_data.outbox
     url = sidecar_process.url
@@ -190,7 +119,7 @@ async def test_outage_turns_are_answered_queued_and_delivered_once(
             ("turn off the kitchen light", STATE_OFF),
             ("turn on the kitchen light", STATE_ON),
         ):
-            result = await _ask(hass, text, device_id=device_id)
+            result = await ask(hass, text, device_id=device_id)
             assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
             assert hass.states.get(light).state == state
         assert outbox.pending == 3
@@ -209,9 +138,10 @@ async def test_outage_turns_are_answered_queued_and_delivered_once(
 
     assert outbox.pending == 0
     assert hass.states.get("sensor.ai_memory_queued_records").state == "0"
-    turns = (await _get(hass, sidecar_process, "/conversations/history", device_id=device_id))[
-        "turns"
-    ]
+    stored = await sidecar_call(
+        hass, sidecar_process, "GET", "/conversations/history", params={"device_id": device_id}
+    )
+    turns = stored["turns"]
     assert sorted(turn["turn_id"] for turn in turns) == sorted(
         event.data["turn_id"] for event in recorded
     )
@@ -234,7 +164,7 @@ async def test_recall_prompt_reuses_preferences_until_one_is_written(
     coffee, tea = f"e2e.coffee_{uuid.uuid4().hex[:6]}", f"e2e.tea_{uuid.uuid4().hex[:6]}"
 
     async def prompt_after(text: str) -> str:
-        await _ask(hass, text)
+        await ask(hass, text)
         return str(agent.inputs[-1].extra_system_prompt)
 
     await hass.services.async_call(

@@ -3,8 +3,6 @@ ratings that are really answers to a question (sidecar answered by aioclient_moc
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -14,22 +12,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.ai_memory.const import CONF_TARGET_AGENT, DEFAULT_OPTIONS, DOMAIN
 
-from .conftest import SIDECAR_URL
-from .test_cache_step import _ask
+from .conftest import SIDECAR_URL, sent_bodies, sent_turn_ids
+from .helpers import ask
 from .tool_agent import Reply, register_tool_agent
-
-
-def _feedback(mock: AiohttpClientMocker) -> list[dict[str, Any]]:
-    return [body for _, url, body, _ in mock.mock_calls if url.path == "/training/feedback"]
-
-
-def _turn_ids(mock: AiohttpClientMocker) -> list[str]:
-    return [
-        turn["turn_id"]
-        for _, url, body, _ in mock.mock_calls
-        if url.path == "/conversations/turns"
-        for turn in body["turns"]
-    ]
 
 
 @pytest.fixture
@@ -75,7 +60,8 @@ async def test_after_a_restart_the_last_turn_comes_from_the_sidecar(
     history = [url for _, url, _, _ in accepts_feedback.mock_calls if "history" in url.path]
     assert history[0].query["device_id"] == "satellite-1"
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _feedback(accepts_feedback)[-1]["interaction_id"] == "stored-turn"
+    *_, sent = sent_bodies(accepts_feedback, "/training/feedback")
+    assert sent["interaction_id"] == "stored-turn"
 
 
 async def test_a_rating_event_with_bad_data_is_ignored(
@@ -87,11 +73,11 @@ async def test_a_rating_event_with_bad_data_is_ignored(
     hass.bus.async_fire("ai_memory_rate_turn", {"turn_id": "t-1", "score": 9})
     await hass.async_block_till_done(wait_background_tasks=True)
     assert init_integration.runtime_data.outbox.pending == 0
-    assert _feedback(accepts_feedback) == []
+    assert sent_bodies(accepts_feedback, "/training/feedback") == []
     assert "ai_memory_rate_turn" in caplog.text
     hass.bus.async_fire("ai_memory_rate_turn", {"turn_id": "t-1", "score": "5"})
     await hass.async_block_till_done(wait_background_tasks=True)
-    [sent] = _feedback(accepts_feedback)
+    [sent] = sent_bodies(accepts_feedback, "/training/feedback")
     assert (sent["interaction_id"], sent["score"], sent["source"]) == ("t-1", 5, "event")
 
 
@@ -99,8 +85,8 @@ async def test_the_feedback_intent_rates_the_devices_last_turn(
     hass: HomeAssistant, init_integration: MockConfigEntry, accepts_feedback: AiohttpClientMocker
 ) -> None:
     """For users who copy sentences/<lang>.yaml to HA's custom sentences."""
-    await _ask(hass, "turn on the kitchen light", device_id="satellite-2")
-    [turn_id] = _turn_ids(accepts_feedback)
+    await ask(hass, "turn on the kitchen light", device_id="satellite-2")
+    [turn_id] = sent_turn_ids(accepts_feedback)
     response = await intent.async_handle(
         hass,
         "test",
@@ -113,7 +99,7 @@ async def test_the_feedback_intent_rates_the_devices_last_turn(
     )
     assert response.speech["plain"]["speech"] == "Sorry about that. I've noted it."
     await hass.async_block_till_done(wait_background_tasks=True)
-    [sent] = _feedback(accepts_feedback)
+    [sent] = sent_bodies(accepts_feedback, "/training/feedback")
     assert (sent["interaction_id"], sent["score"], sent["source"]) == (turn_id, 1, "voice")
 
 
@@ -127,7 +113,7 @@ async def test_good_job_after_a_question_is_an_answer_not_a_rating(
         init_integration, options={**DEFAULT_OPTIONS, CONF_TARGET_AGENT: agent_id}
     )
     events = async_capture_events(hass, "ai_memory_feedback")
-    first = await _ask(hass, "brighten the reading light", device_id="satellite-3")
-    await _ask(hass, "good job", device_id="satellite-3", conversation_id=first.conversation_id)
+    first = await ask(hass, "brighten the reading light", device_id="satellite-3")
+    await ask(hass, "good job", device_id="satellite-3", conversation_id=first.conversation_id)
     assert agent.heard == ["brighten the reading light", "good job"]
     assert events == []

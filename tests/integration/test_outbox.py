@@ -19,20 +19,11 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.ai_memory.api import AiMemoryClient
 from custom_components.ai_memory.outbox import Outbox
 
-from .conftest import SIDECAR_URL, TOKEN, mock_healthy_sidecar
+from .conftest import SIDECAR_URL, TOKEN, mock_healthy_sidecar, sent_bodies, sent_turn_ids
 
 
 def _turn(turn_id: str, content: str = "hello") -> dict[str, Any]:
     return {"turn_id": turn_id, "content": content}
-
-
-def _posted_ids(mock: AiohttpClientMocker) -> list[str]:
-    return [
-        turn["turn_id"]
-        for _, url, body, _ in mock.mock_calls
-        if url.path == "/conversations/turns"
-        for turn in body["turns"]
-    ]
 
 
 def _outbox(hass: HomeAssistant, max_items: int = 100) -> Outbox:
@@ -56,7 +47,7 @@ async def test_full_queue_drops_oldest_and_says_so(
     aioclient_mock.clear_requests()
     aioclient_mock.post(f"{SIDECAR_URL}/conversations/turns", json={"results": []})
     assert await outbox.async_flush() == 2
-    assert _posted_ids(aioclient_mock) == ["b", "c"]
+    assert sent_turn_ids(aioclient_mock) == ["b", "c"]
 
 
 async def test_rejected_record_does_not_block_the_rest(
@@ -114,10 +105,8 @@ async def test_queue_survives_restart_and_is_delivered_once(
     aioclient_mock.post(f"{SIDECAR_URL}/training/feedback", json={}, status=201)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _posted_ids(aioclient_mock) == ["kept-1"]
-    feedback = [
-        body for _, url, body, _ in aioclient_mock.mock_calls if url.path == "/training/feedback"
-    ]
+    assert sent_turn_ids(aioclient_mock) == ["kept-1"]
+    feedback = sent_bodies(aioclient_mock, "/training/feedback")
     assert feedback == [{"interaction_id": "kept-1", "score": 5}]
     assert mock_config_entry.runtime_data.outbox.pending == 0
 
@@ -139,5 +128,5 @@ async def test_poll_after_outage_delivers_waiting_turns(
     mock_healthy_sidecar(aioclient_mock)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _posted_ids(aioclient_mock) == ["late"]
+    assert sent_turn_ids(aioclient_mock) == ["late"]
     assert mock_config_entry.runtime_data.outbox.pending == 0

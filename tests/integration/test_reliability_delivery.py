@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +32,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN, OUTBOX_SAVE_DELAY
 from custom_components.ai_memory.outbox import Outbox
+from tests.reliability.fixtures import (  # noqa: F401 - pytest fixtures
+    database_fixture,
+    database_url_fixture,
+    sidecar_fixture,
+)
 from tests.reliability.lossy_proxy import LossyProxy
-from tests.reliability.postgres import PostgresProcess
-from tests.reliability.stack import TOKEN, private_postgres, running_sidecar
+from tests.reliability.stack import TOKEN
 from tests.support.sidecar_process import SidecarProcess
 
 from .helpers import async_setup_light
@@ -48,25 +52,6 @@ COPIES = """
 SELECT count(*) FROM (SELECT turn_id FROM conversations WHERE turn_id = ANY($1::text[])
                       GROUP BY turn_id HAVING count(*) <> 1) more_than_once
 """
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[PostgresProcess]:
-    with private_postgres() as pg:
-        yield pg
-
-
-@pytest.fixture
-def database_url(database: PostgresProcess) -> str:
-    name = f"ha_{uuid.uuid4().hex[:12]}"
-    database.create_database(name)
-    return database.uri(name)
-
-
-@pytest.fixture
-def sidecar(database_url: str) -> Iterator[SidecarProcess]:
-    with running_sidecar(database_url) as process:
-        yield process
 
 
 @pytest.fixture

@@ -21,19 +21,14 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ai_memory.const import DEFAULT_OPTIONS, DOMAIN
+from tests.reliability.fixtures import database_fixture  # noqa: F401 - pytest fixture
 from tests.reliability.postgres import PostgresProcess
-from tests.reliability.stack import TOKEN, private_postgres, running_sidecar
+from tests.reliability.stack import TOKEN, running_sidecar
 from tests.support.sidecar_process import SidecarProcess
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 WRONG_TOKEN = "wrong-Qw7Er9Ty2Ui4Op6As8Df"
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[PostgresProcess]:
-    with private_postgres() as pg:
-        yield pg
 
 
 @pytest.fixture

@@ -158,20 +158,23 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+# The tables whose rows the tests count (the data a request stores).
+DATA_TABLES = (
+    "knowledge",
+    "conversations",
+    "preferences",
+    "response_cache",
+    "training_data",
+    "feedback",
+)
+
+
 async def table_counts(client: TestClient) -> dict[str, int]:
-    """Row counts of every table, read straight from PostgreSQL."""
+    """Row counts of DATA_TABLES, read straight from PostgreSQL."""
     conn = await asyncpg.connect(client.app[SETTINGS].database_url)
     try:
         return {
-            table: await conn.fetchval(f"SELECT count(*) FROM {table}")
-            for table in (
-                "knowledge",
-                "conversations",
-                "preferences",
-                "response_cache",
-                "training_data",
-                "feedback",
-            )
+            table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in DATA_TABLES
         }
     finally:
         await conn.close()

@@ -11,14 +11,18 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
+from tests.reliability.fixtures import (  # noqa: F401 - pytest fixtures
+    database_fixture,
+    database_url_fixture,
+    sidecar_fixture,
+)
 from tests.reliability.ledger_check import check_ledger
 from tests.reliability.postgres import PostgresProcess
-from tests.reliability.stack import AUTH, private_postgres, running_sidecar
+from tests.reliability.stack import AUTH
 from tests.reliability.workload import Ledger, Outcome, Workload, choose_ops
 from tests.support.sidecar_process import SidecarProcess
 
@@ -28,26 +32,6 @@ CLIENTS = 8
 # Any request is answered within this, outage or not (a refused connection fails at once;
 # the pool's connect timeout is 10 s).
 MAX_SECONDS = 12.0
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[PostgresProcess]:
-    """A PostgreSQL of this module's own: the tests stop and crash it."""
-    with private_postgres() as pg:
-        yield pg
-
-
-@pytest.fixture
-def database_url(database: PostgresProcess) -> str:
-    name = f"ai_memory_{uuid.uuid4().hex[:8]}"
-    database.create_database(name)
-    return database.uri(name)
-
-
-@pytest.fixture
-def sidecar(database_url: str) -> Iterator[SidecarProcess]:
-    with running_sidecar(database_url) as process:
-        yield process
 
 
 async def _status(session: aiohttp.ClientSession, url: str) -> int:

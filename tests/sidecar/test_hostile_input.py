@@ -20,6 +20,8 @@ from aiohttp.test_utils import TestClient
 
 from sidecar.keys import SETTINGS
 
+from .conftest import DATA_TABLES
+
 SQL_INJECTIONS = [
     "'; DROP TABLE knowledge; --",
     "' OR '1'='1",
@@ -121,16 +123,6 @@ async def _send(client: TestClient, method: str, path: str, request: dict[str, A
     return await client.request(method, path, json=request)
 
 
-TABLES = (
-    "knowledge",
-    "conversations",
-    "preferences",
-    "response_cache",
-    "training_data",
-    "feedback",
-)
-
-
 class Database:
     """One connection for the many reads a sweep makes."""
 
@@ -138,7 +130,7 @@ class Database:
         self.conn = conn
 
     async def counts(self) -> dict[str, int]:
-        columns = ", ".join(f"(SELECT count(*) FROM {table}) AS {table}" for table in TABLES)
+        columns = ", ".join(f"(SELECT count(*) FROM {table}) AS {table}" for table in DATA_TABLES)
         return dict(await self.conn.fetchrow(f"SELECT {columns}"))
 
     async def objects(self) -> list[str]:

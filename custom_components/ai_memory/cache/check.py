@@ -1,7 +1,8 @@
 """What the response cache makes of one request, and its rules (PRODUCT.md §4).
 
 Pure decisions, no I/O: the scope a request is cached in, whether it rejects the cached answer
-it just got, and whether an agent's result may be stored. response_cache.py does the talking.
+it just got, and whether an agent's result may be stored. lookup.py and writer.py do the
+talking.
 """
 
 from __future__ import annotations
