@@ -64,6 +64,7 @@ class Stats(TypedDict, total=False):
     training: TrainingStats
     feedback: int
     embeddings: EmbeddingsStatus
+    version: str  # the sidecar's release
 
 
 class TurnResult(TypedDict):

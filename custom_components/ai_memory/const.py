@@ -54,6 +54,12 @@ UNREACHABLE_ISSUE_AFTER: Final = timedelta(minutes=15)
 ISSUE_UNREACHABLE: Final = "sidecar_unreachable"
 # The sidecar answers but its embedding provider does not (down, or vectors of the wrong size).
 ISSUE_EMBEDDINGS: Final = "embeddings_unavailable"
+# The oldest sidecar this integration works with (the "version" of its /stats and /info).
+# An older one raises a repair issue instead of failing the setup: Assist keeps working
+# while the user updates the sidecar. Raise it when the integration starts to rely on
+# something a sidecar release added.
+MIN_SIDECAR_VERSION: Final = "0.1.0"
+ISSUE_OUTDATED: Final = "sidecar_outdated"
 
 # Durable outbox for turns and feedback waiting for the sidecar.
 OUTBOX_MAX_ITEMS: Final = 2000

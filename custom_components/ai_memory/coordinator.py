@@ -16,6 +16,7 @@ from .data import AiMemoryConfigEntry
 from .issues import (
     async_check_embeddings_issue,
     async_check_unreachable_issue,
+    async_check_version_issue,
     async_clear_embeddings_issue,
     async_clear_unreachable_issue,
 )
@@ -62,7 +63,17 @@ class AiMemoryCoordinator(DataUpdateCoordinator[Stats]):
             self.unreachable_since = None
             async_clear_unreachable_issue(self.hass, self.config_entry)
         self._track_embeddings(stats)
+        self._check_version(stats)
         return stats
+
+    def _check_version(self, stats: Stats) -> None:
+        """Checked on every poll: an updated sidecar clears the issue within a poll. A
+        sidecar from before /stats carried its version is judged by the setup's /info."""
+        version = stats.get("version")
+        if version is None and (info := self.config_entry.runtime_data.info) is not None:
+            version = info["version"]
+        if version is not None:
+            async_check_version_issue(self.hass, self.config_entry, version)
 
     def _track_embeddings(self, stats: Stats) -> None:
         """Time how long the provider has been down (never, with no provider configured)."""

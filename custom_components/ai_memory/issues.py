@@ -1,14 +1,18 @@
-"""Repair issues: the sidecar stays unreachable, or its embedding provider stays down.
+"""Repair issues: the sidecar stays unreachable, its embedding provider stays down, or the
+sidecar is older than this integration needs.
 
-Each is raised only once the trouble has lasted UNREACHABLE_ISSUE_AFTER: short blips (a
-sidecar or Ollama restart, an upgrade, a model download) are absorbed and should not alarm
-the user. Each goes away on its own when the trouble ends.
+The first two are raised only once the trouble has lasted UNREACHABLE_ISSUE_AFTER: short
+blips (a sidecar or Ollama restart, an upgrade, a model download) are absorbed and should
+not alarm the user. An outdated sidecar does not pass by itself, so it is raised at once.
+Each goes away on its own when the trouble ends.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from awesomeversion import AwesomeVersion
+from awesomeversion.exceptions import AwesomeVersionException
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
@@ -16,7 +20,14 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .api_types import EmbeddingsStatus
-from .const import DOMAIN, ISSUE_EMBEDDINGS, ISSUE_UNREACHABLE, UNREACHABLE_ISSUE_AFTER
+from .const import (
+    DOMAIN,
+    ISSUE_EMBEDDINGS,
+    ISSUE_OUTDATED,
+    ISSUE_UNREACHABLE,
+    MIN_SIDECAR_VERSION,
+    UNREACHABLE_ISSUE_AFTER,
+)
 
 
 def _issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -91,3 +102,32 @@ def async_check_embeddings_issue(
 def async_clear_embeddings_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove the issue when the provider answers again."""
     ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_EMBEDDINGS, entry))
+
+
+def _is_supported(version: str) -> bool:
+    try:
+        return AwesomeVersion(version) >= MIN_SIDECAR_VERSION
+    except AwesomeVersionException:
+        return True  # not a release number (a development build): nothing to compare
+
+
+@callback
+def async_check_version_issue(hass: HomeAssistant, entry: ConfigEntry, version: str) -> None:
+    """Raise the issue while the sidecar is older than MIN_SIDECAR_VERSION, else remove it."""
+    issue_id = _issue_id(ISSUE_OUTDATED, entry)
+    if _is_supported(version):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_OUTDATED,
+        translation_placeholders={
+            "url": str(entry.data.get(CONF_URL, "")),
+            "version": version,
+            "minimum": MIN_SIDECAR_VERSION,
+        },
+    )

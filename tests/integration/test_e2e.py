@@ -13,6 +13,7 @@ import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import intent
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -75,6 +76,17 @@ async def test_turn_is_answered_and_stored_in_postgres(
     assert turn["response_type"] == "action_done"
     assert turn["response"] == result.response.speech["plain"]["speech"]
     assert e2e_entry.runtime_data.outbox.pending == 0
+
+
+async def test_the_real_sidecar_is_a_version_this_integration_works_with(
+    hass: HomeAssistant, e2e_entry: MockConfigEntry, sidecar_process: SidecarProcess
+) -> None:
+    """The polled /stats carries the sidecar's release, the one /info gives, and the sidecar
+    of this repository is never reported as outdated."""
+    info = await sidecar_call(hass, sidecar_process, "GET", "/info")
+    assert e2e_entry.runtime_data.coordinator.data["version"] == info["version"]
+    issue_id = f"sidecar_outdated_{e2e_entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_alias_set_by_service_is_understood_by_home_assistant(

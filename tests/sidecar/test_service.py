@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from sidecar import __version__
 from sidecar.api.routes import ROUTES
 from sidecar.db.migrate import default_migrations_dir, load_migrations
 
@@ -41,6 +42,7 @@ async def test_stats_count_everything(client: TestClient) -> None:
     assert stats["turns"] == 0
     assert stats["cache"]["entries"] == 0
     assert stats["embeddings"]["available"] is True
+    assert stats["version"] == __version__  # HA polls /stats and checks the sidecar's age
 
 
 async def test_metrics_count_requests_by_route_template(client: TestClient) -> None:

@@ -61,6 +61,7 @@ async def stats(request: web.Request) -> web.Response:
     counts = dict(await stats_store.counts(request.app[POOL]))
     return json_response(
         {
+            "version": __version__,
             "memories": counts["memories"],
             "turns": counts["turns"],
             "preferences": counts["preferences"],
