@@ -34,6 +34,32 @@ def _asked_a_question(chat_log: conversation.ChatLog) -> bool:
     return False
 
 
+async def _async_rate_last_turn(
+    hass: HomeAssistant,
+    entry: AiMemoryConfigEntry,
+    score: int,
+    said: str | None,
+    device_id: str | None,
+    *,
+    conversation_id: str | None = None,
+) -> bool:
+    """Rate the turn just heard on this device; False when there is none to rate."""
+    try:
+        await async_give_feedback(
+            hass,
+            entry,
+            score=score,
+            source="voice",
+            comment=said,
+            device_id=device_id,
+            conversation_id=conversation_id,
+            within=VOICE_WINDOW,
+        )
+    except NoTurnToRate:
+        return False
+    return True
+
+
 async def async_answer_voice_feedback(
     hass: HomeAssistant,
     entry: AiMemoryConfigEntry,
@@ -49,20 +75,15 @@ async def async_answer_voice_feedback(
     if _asked_a_question(chat_log):
         return None
     score, key = found
-    try:
-        await async_give_feedback(
-            hass,
-            entry,
-            score=score,
-            source="voice",
-            comment=user_input.text,
-            device_id=user_input.device_id,
-            conversation_id=chat_log.conversation_id,
-            within=VOICE_WINDOW,
-        )
-    except NoTurnToRate:
-        key = "no_turn"
-    speech = phrases.responses.get(key, "")
+    rated = await _async_rate_last_turn(
+        hass,
+        entry,
+        score,
+        user_input.text,
+        user_input.device_id,
+        conversation_id=chat_log.conversation_id,
+    )
+    speech = phrases.responses.get(key if rated else "no_turn", "")
     response = intent.IntentResponse(language=language)
     response.async_set_speech(speech)
     chat_log.async_add_assistant_content_without_tools(
@@ -94,18 +115,9 @@ class FeedbackIntentHandler(intent.IntentHandler):
         score = int(slots["score"]["value"])
         if (entry := loaded_entry(hass, None)) is None:
             raise intent.IntentHandleError("AI Memory is not set up")
-        try:
-            await async_give_feedback(
-                hass,
-                entry,
-                score=score,
-                source="voice",
-                comment=intent_obj.text_input,
-                device_id=intent_obj.device_id,
-                within=VOICE_WINDOW,
-            )
-        except NoTurnToRate:
-            response.async_set_speech(responses.get("no_turn", ""))
-            return response
-        response.async_set_speech(responses.get("positive" if score >= 3 else "negative", ""))
+        rated = await _async_rate_last_turn(
+            hass, entry, score, intent_obj.text_input, intent_obj.device_id
+        )
+        key = ("positive" if score >= 3 else "negative") if rated else "no_turn"
+        response.async_set_speech(responses.get(key, ""))
         return response
