@@ -5,8 +5,9 @@ words, and stores the answer in the cache a moment later: three vectors of one t
 Pi the provider (Ollama) embeds one text after another, tens of milliseconds each, so the
 turn waited for the same vector twice. Now a request for a query that is being embedded
 waits for that call, and the last RECENT_QUERIES vectors are kept, so a repeated question
-("what's the weather") asks the provider nothing, even while it is down. A failed call is
-not kept. Keys include the space's dimension: vectors of an old space are never served.
+("what's the weather") asks the provider nothing (and a search still finds it by vector
+while the provider is down). A failed call is not kept. Keys include the space's dimension:
+vectors of an old space are never served.
 """
 
 from __future__ import annotations
