@@ -101,3 +101,16 @@ async def test_close_cancels_calls_in_flight() -> None:
     await vectors.close()
     with pytest.raises(asyncio.CancelledError):
         await waiting
+
+
+async def test_a_kept_vector_serves_a_search_while_the_provider_is_down(
+    client: TestClient, embedding_server: EmbeddingServer
+) -> None:
+    query = "who feeds the cat on fridays"
+    answer = await (await client.get("/memory/search", params={"query": query})).json()
+    assert answer["mode"] == "hybrid"
+    embedding_server.mode = "down"
+    answer = await (await client.get("/memory/search", params={"query": query})).json()
+    assert (answer["mode"], answer["degraded"]) == ("hybrid", False)
+    answer = await (await client.get("/memory/search", params={"query": "a new question"})).json()
+    assert (answer["mode"], answer["degraded"]) == ("lexical", True)
