@@ -35,6 +35,26 @@ def _issue_id(kind: str, entry: ConfigEntry) -> str:
 
 
 @callback
+def _async_raise(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    *,
+    severity: ir.IssueSeverity,
+    placeholders: dict[str, str],
+) -> None:
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(kind, entry),
+        is_fixable=False,
+        severity=severity,
+        translation_key=kind,
+        translation_placeholders=placeholders,
+    )
+
+
+@callback
 def _async_raise_when_long(
     hass: HomeAssistant,
     entry: ConfigEntry,
@@ -46,14 +66,9 @@ def _async_raise_when_long(
 ) -> None:
     if dt_util.utcnow() - since < UNREACHABLE_ISSUE_AFTER:
         return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _issue_id(kind, entry),
-        is_fixable=False,
-        severity=severity,
-        translation_key=kind,
-        translation_placeholders={**placeholders, "since": since.isoformat(timespec="seconds")},
+    since_text = since.isoformat(timespec="seconds")
+    _async_raise(
+        hass, entry, kind, severity=severity, placeholders={**placeholders, "since": since_text}
     )
 
 
@@ -114,18 +129,15 @@ def _is_supported(version: str) -> bool:
 @callback
 def async_check_version_issue(hass: HomeAssistant, entry: ConfigEntry, version: str) -> None:
     """Raise the issue while the sidecar is older than MIN_SIDECAR_VERSION, else remove it."""
-    issue_id = _issue_id(ISSUE_OUTDATED, entry)
     if _is_supported(version):
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_OUTDATED, entry))
         return
-    ir.async_create_issue(
+    _async_raise(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
+        entry,
+        ISSUE_OUTDATED,
         severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_OUTDATED,
-        translation_placeholders={
+        placeholders={
             "url": str(entry.data.get(CONF_URL, "")),
             "version": version,
             "minimum": MIN_SIDECAR_VERSION,
